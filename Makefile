@@ -1,0 +1,49 @@
+# `make run` serves the blog; `make test` runs the suite. Both set up what they need first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PO_FILES := $(shell find blog -name '*.po')
+MO_FILES := $(PO_FILES:.po=.mo)
+
+.PHONY: run test translations extract-messages migration clean
+
+run: $(VENV)/.run-installed translations
+	$(FLASK) db upgrade
+	$(FLASK) blog seed
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+test: $(VENV)/.dev-installed translations
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.run-installed: requirements.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.run-installed
+
+translations: $(MO_FILES)
+
+%.mo: %.po | $(VENV)/.run-installed
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
+
+# After changing user-visible strings: refresh the catalogs, then translate what is new.
+extract-messages: $(VENV)/.run-installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location -o blog/translations/messages.pot blog
+	$(BIN)/pybabel update -i blog/translations/messages.pot -d blog/translations --no-fuzzy-matching
+
+# make migration m="add comment status index"
+migration: $(VENV)/.run-installed
+	$(FLASK) db migrate -m "$(m)"
+
+clean:
+	rm -rf $(VENV) .pytest_cache
+	find . -name '*.mo' -delete

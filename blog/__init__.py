@@ -1,0 +1,45 @@
+"""A Flask blog whose comments are a plugin; ``create_app`` is the only place that wires it."""
+
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from blog.cli import blog_cli
+from blog.config import load_config
+from blog.database import init_database, render_migration_type
+from blog.errors import register_error_handlers
+from blog.extensions import csrf, db, migrate
+from blog.i18n import init_i18n
+from blog.posts.views import bp as posts_bp
+from blog.site.views import bp as site_bp
+from blog.urls import absolute_url
+
+# Alembic history for the blog and the comments plugin alike, beside the package.
+MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def create_app(test_config=None, instance_path=None):
+    """Build the app: settings, extensions, blueprints, error pages, template helpers."""
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    load_config(app, test_config)
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=MIGRATIONS_DIRECTORY, render_as_batch=True, compare_type=True,
+        render_item=render_migration_type,
+    )
+    csrf.init_app(app)
+    init_database(app)
+    init_i18n(app)
+
+    app.register_blueprint(site_bp)
+    app.register_blueprint(posts_bp)
+    app.cli.add_command(blog_cli)
+    register_error_handlers(app)
+    app.jinja_env.globals["absolute_url"] = absolute_url
+
+    proxies = {name: app.config[f"PROXY_FIX_X_{name.upper()}"] for name in ("for", "proto", "host")}
+    if any(proxies.values()):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies["for"], x_proto=proxies["proto"], x_host=proxies["host"])
+    return app

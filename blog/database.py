@@ -1,0 +1,44 @@
+"""Database engine settings that the URL alone cannot carry, and the health check."""
+
+from sqlalchemy import event, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from blog.extensions import UTCDateTime, db
+
+# Milliseconds a SQLite writer waits for another worker's lock before giving up.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def init_database(app):
+    """Tune every connection the app's engine opens."""
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _configure_sqlite)
+
+
+def _configure_sqlite(dbapi_connection, connection_record):
+    """WAL lets readers and a writer work at once; the busy timeout makes writers queue."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def is_database_up() -> bool:
+    """Whether the database answers a trivial query."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return False
+    return True
+
+
+def render_migration_type(kind, value, autogen_context):
+    """Write ``UTCDateTime`` into migrations as the ``DateTime`` it stores, importing nothing of ours."""
+    if kind == "type" and isinstance(value, UTCDateTime):
+        return "sa.DateTime()"
+    return False

@@ -1,0 +1,37 @@
+"""Error pages in the reader's language: no traceback, no settings, no submitted data."""
+
+from flask import render_template
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+from blog.extensions import db
+
+ERROR_TEXTS = {
+    400: (_l("Bad request"), _l("The request could not be understood. Please go back and try again.")),
+    403: (_l("Forbidden"), _l("You may not do that here.")),
+    404: (_l("Page not found"), _l("There is nothing at this address. It may have moved, or never existed.")),
+    405: (_l("Method not allowed"), _l("This address does not accept that kind of request.")),
+    409: (_l("Conflict"), _l("This request conflicts with what is already here.")),
+    413: (_l("Request too large"), _l("What you sent is larger than this site accepts.")),
+    429: (_l("Too many requests"), _l("Please wait a moment before trying again.")),
+    500: (_l("Something went wrong"), _l("The server could not finish your request. Please try again later.")),
+}
+
+
+def handle_http_error(error: HTTPException):
+    """Render any HTTP error as a page, keeping headers such as ``Allow`` and ``Retry-After``."""
+    if error.code >= 500:
+        db.session.rollback()
+    title, message = ERROR_TEXTS.get(error.code, (error.name, ""))
+    # A view that aborts with its own (translated) description gets it shown instead.
+    if error.description != type(error).description:
+        message = error.description
+    response = error.get_response()
+    response.set_data(render_template("errors/error.html", code=error.code, title=title, message=message))
+    response.content_type = "text/html; charset=utf-8"
+    return response
+
+
+def register_error_handlers(app):
+    """Route every HTTP error, and every unhandled exception as a 500, to one page."""
+    app.register_error_handler(HTTPException, handle_http_error)

@@ -1,0 +1,22 @@
+"""Public pages of the blog: the list of posts and each post."""
+
+from flask import Blueprint, current_app, render_template
+
+from blog.extensions import db
+from blog.posts.models import published_post, published_posts
+
+bp = Blueprint("posts", __name__)
+
+
+@bp.get("/")
+def index():
+    """Published posts, newest first, a page at a time."""
+    pagination = db.paginate(published_posts(), per_page=current_app.config["BLOG_POSTS_PER_PAGE"], error_out=True)
+    return render_template("posts/index.html", pagination=pagination)
+
+
+@bp.get("/<slug>/")
+def detail(slug):
+    """One published post, with room for its comments."""
+    post = db.first_or_404(published_post(slug))
+    return render_template("posts/detail.html", post=post)

@@ -1,0 +1,80 @@
+"""Fixtures shared by every test: the app on a fresh SQLite file, its client and CLI runner,
+and a database matrix that adds PostgreSQL and MariaDB when their URLs are given."""
+
+import contextlib
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from blog.config import normalize_database_url
+from blog.extensions import db
+from tests.factories import make_app
+
+SERVER_DATABASES = {"postgresql": "TEST_POSTGRES_URL", "mariadb": "TEST_MARIADB_URL"}
+
+
+@pytest.fixture
+def app(tmp_path):
+    """The blog on an empty SQLite database with every table created."""
+    app = make_app(tmp_path)
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@contextlib.contextmanager
+def scratch_database(server_url):
+    """A new, empty database on a PostgreSQL or MariaDB server, dropped afterwards."""
+    url = make_url(normalize_database_url(server_url))
+    name = f"blog_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    charset = " CHARACTER SET utf8mb4" if url.get_backend_name() == "mysql" else ""
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name}{charset}"))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        force = " WITH (FORCE)" if url.get_backend_name() == "postgresql" else ""
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE {name}{force}"))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
+def database_url(request, tmp_path):
+    """An empty database of each kind: SQLite always, the servers when their URL is set."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'matrix.sqlite3'}"
+        return
+    variable = SERVER_DATABASES[request.param]
+    server_url = os.environ.get(variable)
+    if not server_url:
+        pytest.skip(f"{variable} is not set; {request.param} part of the database matrix skipped")
+    with scratch_database(server_url) as url:
+        yield url
+
+
+@pytest.fixture
+def matrix_app(tmp_path, database_url):
+    """The blog on each database of the matrix, schema created from the models."""
+    app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=database_url)
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.engine.dispose()

@@ -1,0 +1,25 @@
+"""What ``make run`` does, done by hand: migrate, seed, and serve with gunicorn and several workers."""
+
+import stat
+import urllib.request
+
+from tests.servers import blog_environment, flask_command, gunicorn
+
+
+def test_gunicorn_serves_the_seed_article(tmp_path):
+    environment = blog_environment(tmp_path / "instance")
+    flask_command(environment, "db", "upgrade")
+    seeded = flask_command(environment, "blog", "seed")
+    assert seeded.stdout == "Imported the seed post /how-ketamine-works/.\n"
+
+    with gunicorn(environment, workers=3) as base_url:
+        for _ in range(6):
+            with urllib.request.urlopen(base_url + "/how-ketamine-works/", timeout=10) as page:
+                assert page.status == 200
+                assert b"N-methyl-D-aspartate" in page.read()
+        with urllib.request.urlopen(base_url + "/healthz", timeout=10) as health:
+            assert health.read() == b'{"status":"ok"}\n'
+
+    key_file = tmp_path / "instance" / "secret_key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert (tmp_path / "instance" / "blog.sqlite3").exists()
