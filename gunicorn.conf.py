@@ -19,3 +19,5 @@ errorlog = "-"
 preload_app = False
 # Which proxy headers to believe is the app's decision (PROXY_FIX_X_* settings), not gunicorn's.
 secure_scheme_headers = {}
+# gunicorn's control socket sits at one fixed path per user, so two servers on one host would fight over it.
+control_socket_disable = True
