@@ -37,8 +37,12 @@ translations: $(MO_FILES)
 
 # After changing user-visible strings: refresh the catalogs, then translate what is new.
 extract-messages: $(VENV)/.run-installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location -o blog/translations/messages.pot blog
+	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location -o blog/translations/messages.pot .
 	$(BIN)/pybabel update -i blog/translations/messages.pot -d blog/translations --no-fuzzy-matching
+	$(BIN)/pybabel extract -F blog/comments/babel.cfg -k _l -k _c -k _cn:1,2 --no-location \
+		-o blog/comments/translations/comments.pot .
+	$(BIN)/pybabel update -D comments -i blog/comments/translations/comments.pot -d blog/comments/translations \
+		--no-fuzzy-matching
 
 # make migration m="add comment status index"
 migration: $(VENV)/.run-installed

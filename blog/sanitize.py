@@ -1,8 +1,42 @@
 """The one door for untrusted HTML: the only module that imports bleach (DESIGN.md section 7)."""
 
+import re
+from functools import partial
+from urllib.parse import urlsplit
+
 import bleach
+from bleach.linkifier import LinkifyFilter, build_url_re
+from bleach.sanitizer import Cleaner
 
 PROTOCOLS = frozenset({"http", "https", "mailto"})
+
+# WordPress's allowlist for comments ($allowedtags), plus the paragraphs and breaks we add.
+COMMENT_TAGS = frozenset({
+    "a", "abbr", "acronym", "b", "blockquote", "cite", "code", "del", "em", "i", "q", "s", "strike",
+    "strong", "p", "br",
+})
+COMMENT_ATTRIBUTES = {
+    "a": ["href", "title"],
+    "abbr": ["title"],
+    "acronym": ["title"],
+    "blockquote": ["cite"],
+    "del": ["datetime"],
+    "q": ["cite"],
+}
+LINK_REL = "nofollow ugc"
+_URL_ATTRIBUTES = frozenset({"href", "cite"})
+_BLANK_LINES = re.compile(r"\n[ \t]*\n")
+# A "<" that no ">" closes before the next "<" is text, not the start of a tag that swallows what follows.
+_UNCLOSED_TAG = re.compile(r"<(?![^<>]*>)")
+_TAG = re.compile(r"<[^<>]*>")
+_BLOCKQUOTE_OPEN = re.compile(r"(<blockquote\b[^>]*>)", re.IGNORECASE)
+_BLOCKQUOTE_CLOSE = re.compile(r"(</blockquote\s*>)", re.IGNORECASE)
+_PARAGRAPH_BEFORE_BLOCKQUOTE = re.compile(r"<p>(<blockquote\b[^>]*>)", re.IGNORECASE)
+_PARAGRAPH_AFTER_BLOCKQUOTE = re.compile(r"(</blockquote\s*>)</p>", re.IGNORECASE)
+# Left where a paragraph holds nothing but a blockquote's edge.
+_EMPTY_PARAGRAPH = "<p></p>"
+# Any scheme-bearing URL is a link, whatever its top-level domain; _set_link_rel drops the rest.
+_URL = build_url_re(tlds=[r"[a-z]{2,63}", r"xn--[a-z0-9-]{1,59}"], protocols=["http", "https"])
 
 POST_TAGS = frozenset({
     "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "figcaption", "figure", "h2", "h3",
@@ -16,6 +50,54 @@ POST_ATTRIBUTES = {
     "td": ["align"],
     "th": ["align"],
 }
+
+
+def _is_comment_attribute_allowed(tag: str, name: str, value: str) -> bool:
+    """The allowlist, with URLs required to name an allowed scheme: no relative or scheme-less links."""
+    if name not in COMMENT_ATTRIBUTES.get(tag, ()):
+        return False
+    if name in _URL_ATTRIBUTES:
+        return urlsplit(value.strip()).scheme.lower() in PROTOCOLS
+    return True
+
+
+def _set_link_rel(attrs, new=False):
+    """Every link gets rel="nofollow ugc"; an anchor left without an href is unwrapped to its text;
+    of bare text, only what starts with a scheme or www. becomes a link (not "setup.py")."""
+    if (None, "href") not in attrs:
+        return None
+    if new and not attrs["_text"].lower().startswith(("http://", "https://", "www.")):
+        return None
+    attrs[(None, "rel")] = LINK_REL
+    return attrs
+
+
+_comment_cleaner = Cleaner(
+    tags=COMMENT_TAGS,
+    attributes=_is_comment_attribute_allowed,
+    protocols=PROTOCOLS,
+    strip=False,
+    strip_comments=True,
+    filters=[partial(LinkifyFilter, callbacks=[_set_link_rel], skip_tags={"code"}, parse_email=False, url_re=_URL)],
+)
+
+
+def paragraphs(text: str) -> str:
+    """Blank lines become paragraphs and single line breaks ``<br>``, as WordPress's wpautop does:
+    a tag typed across lines stays one tag, and a blockquote is a block of its own."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _UNCLOSED_TAG.sub("&lt;", text)
+    text = _TAG.sub(lambda tag: tag.group(0).replace("\n", " "), text)
+    text = _BLOCKQUOTE_CLOSE.sub(r"\n\n\1\n\n", _BLOCKQUOTE_OPEN.sub(r"\n\n\1\n\n", text))
+    blocks = (block.strip() for block in _BLANK_LINES.split(text.strip()))
+    html = "".join("<p>" + block.replace("\n", "<br>\n") + "</p>" for block in blocks if block)
+    html = _PARAGRAPH_BEFORE_BLOCKQUOTE.sub(r"\1<p>", html)
+    return _PARAGRAPH_AFTER_BLOCKQUOTE.sub(r"</p>\1", html).replace(_EMPTY_PARAGRAPH, "")
+
+
+def clean_comment(raw: str) -> str:
+    """Comment text as safe HTML: allowlisted markup kept, other markup shown as text, URLs linked."""
+    return _comment_cleaner.clean(paragraphs(raw)).replace(_EMPTY_PARAGRAPH, "")
 
 
 def clean_post(html: str) -> str:

@@ -2,6 +2,7 @@
 
 from flask import Blueprint, current_app, render_template
 
+from blog.commenting import comment_counts, target_for
 from blog.extensions import db
 from blog.posts.models import published_post, published_posts
 
@@ -12,11 +13,12 @@ bp = Blueprint("posts", __name__)
 def index():
     """Published posts, newest first, a page at a time."""
     pagination = db.paginate(published_posts(), per_page=current_app.config["BLOG_POSTS_PER_PAGE"], error_out=True)
-    return render_template("posts/index.html", pagination=pagination)
+    counts = comment_counts(pagination.items)
+    return render_template("posts/index.html", pagination=pagination, comment_counts=counts)
 
 
 @bp.get("/<slug>/")
 def detail(slug):
-    """One published post, with room for its comments."""
+    """One published post, its comments and the "Leave a Reply" form."""
     post = db.first_or_404(published_post(slug))
-    return render_template("posts/detail.html", post=post)
+    return render_template("posts/detail.html", post=post, comment_target=target_for(post))

@@ -1,0 +1,26 @@
+"""Comments for any Flask page: a thread, a "Leave a Reply" form, moderation, sanitized storage.
+
+Usage in a host app::
+
+    from blog.comments import Comments, CommentTarget
+
+    comments = Comments()
+    comments.init_app(app)          # after db (blog.extensions) and Flask-Babel
+
+    @comments.target_loader
+    def load(locator):              # the <locator> of POST /<locator>/comments
+        return CommentTarget(key="page-1", locator=locator, title="A page", url="/a-page/")
+
+    @comments.page_renderer
+    def render(target, form, status):   # the page again, with the form's errors
+        return render_template("page.html", target=target, form=form), status
+
+and in the page's template: ``{{ comments_section(target, form) }}``.
+"""
+
+from blog.comments.extension import Comments
+from blog.comments.models import Comment, CommentStatus
+from blog.comments.signals import comment_posted
+from blog.comments.target import CommentTarget
+
+__all__ = ["Comment", "CommentStatus", "CommentTarget", "Comments", "comment_posted"]

@@ -1,0 +1,81 @@
+"""The plugin's two cookies: the comments a browser is waiting on, and the details it asked us to remember.
+
+Neither is the Flask session, which is signed but readable: the held-comments cookie names only
+comment ids (signed, so a browser cannot claim another's), and the remembered details, which hold
+an email address, are encrypted.
+"""
+
+import base64
+import json
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app, request
+from itsdangerous import BadSignature, URLSafeSerializer
+
+HELD_COOKIE = "comments_held"
+AUTHOR_COOKIE = "comment_author"
+# How many of a browser's latest held comments it keeps seeing, and for how long.
+HELD_LIMIT = 20
+HELD_MAX_AGE = 30 * 24 * 3600
+REMEMBER_MAX_AGE = 365 * 24 * 3600
+
+
+def _held_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="comments-held")
+
+
+def _author_cipher() -> Fernet:
+    """A Fernet key derived from the app's secret, distinct from every other use of it."""
+    derive = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"comments remembered author")
+    return Fernet(base64.urlsafe_b64encode(derive.derive(current_app.secret_key.encode())))
+
+
+def _set(response, name, value, max_age):
+    response.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="Lax",
+                        secure=request.is_secure)
+
+
+def held_comment_ids() -> list[int]:
+    """Ids of the comments this browser posted that were held, newest last; [] if none or tampered."""
+    value = request.cookies.get(HELD_COOKIE)
+    if not value:
+        return []
+    try:
+        ids = _held_serializer().loads(value)
+    except BadSignature:
+        return []
+    return [number for number in ids if isinstance(number, int)] if isinstance(ids, list) else []
+
+
+def remember_held_comment(response, comment_id: int):
+    """Let this browser, and only it, keep seeing its held comment."""
+    ids = [*held_comment_ids(), comment_id][-HELD_LIMIT:]
+    _set(response, HELD_COOKIE, _held_serializer().dumps(ids), HELD_MAX_AGE)
+
+
+def remembered_author() -> dict[str, str]:
+    """The name, email and url this browser asked us to remember, or {}."""
+    value = request.cookies.get(AUTHOR_COOKIE)
+    if not value:
+        return {}
+    try:
+        details = json.loads(_author_cipher().decrypt(value.encode("ascii", "replace")))
+    except (InvalidToken, ValueError):
+        return {}
+    if not isinstance(details, dict):
+        return {}
+    return {field: details[field] for field in ("author", "email", "url") if isinstance(details.get(field), str)}
+
+
+def remember_author(response, author: str, email: str, url: str):
+    """Keep the commenter's details, encrypted, for a year (the "Save my name…" box was ticked)."""
+    token = _author_cipher().encrypt(json.dumps({"author": author, "email": email, "url": url}).encode())
+    _set(response, AUTHOR_COOKIE, token.decode("ascii"), REMEMBER_MAX_AGE)
+
+
+def forget_author(response):
+    """Drop remembered details, if any (the box was left unticked)."""
+    if AUTHOR_COOKIE in request.cookies:
+        response.delete_cookie(AUTHOR_COOKIE, path="/", httponly=True, samesite="Lax", secure=request.is_secure)

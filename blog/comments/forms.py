@@ -1,0 +1,101 @@
+"""The "Leave a Reply" form, with WordPress's field names so themes, autofill and habits carry over."""
+
+import re
+import unicodedata
+from urllib.parse import urlsplit
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, StringField, TextAreaField, URLField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from blog.comments.models import approved_comment
+from blog.comments.translation import lazy_gettext as _l
+from blog.extensions import db
+
+AUTHOR_MAX = 245
+EMAIL_MAX = 100
+URL_MAX = 200
+COMMENT_MAX = 65_525
+# Control characters (tab, line feed and carriage return aside) and lone surrogates: no text needs them,
+# and PostgreSQL refuses NUL outright.
+FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# Ids longer than this are not ids; it also keeps int() off giant digit strings.
+ID_DIGITS_MAX = 18
+
+
+def normalize(value):
+    """Trim and compose (NFC) submitted text, so limits count what the reader sees."""
+    if value is None:
+        return value
+    return unicodedata.normalize("NFC", value.strip())
+
+
+def parse_id(value: str | None) -> int | None:
+    """A positive id from submitted text, or None: no signs, no non-ASCII digits, no giant numbers."""
+    value = (value or "").strip()
+    if value.isascii() and value.isdigit() and len(value) <= ID_DIGITS_MAX and int(value) > 0:
+        return int(value)
+    return None
+
+
+def reject_control_characters(form, field):
+    if field.data and FORBIDDEN_CHARACTERS.search(field.data):
+        raise ValidationError(_l("This field contains characters that are not allowed."))
+
+
+def web_address(form, field):
+    """Only http and https addresses with a host: a commenter's link must not run anything."""
+    parts = urlsplit(field.data)
+    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname or any(c.isspace() for c in field.data):
+        raise ValidationError(_l("Please enter a web address that starts with http:// or https://."))
+
+
+class CommentForm(FlaskForm):
+    """A reader's comment. ``target_key`` names the thread, so a reply's parent can be checked."""
+
+    comment = TextAreaField(_l("Comment"), filters=[normalize], validators=[
+        DataRequired(_l("Please type your comment text.")),
+        Length(max=COMMENT_MAX, message=_l("Your comment is too long.")),
+        reject_control_characters,
+    ])
+    author = StringField(_l("Name"), filters=[normalize], validators=[
+        DataRequired(_l("Please fill the required fields.")),
+        Length(max=AUTHOR_MAX, message=_l("Your name is too long.")),
+        reject_control_characters,
+    ])
+    email = EmailField(_l("Email"), filters=[normalize], validators=[
+        DataRequired(_l("Please fill the required fields.")),
+        Length(max=EMAIL_MAX, message=_l("Your email address is too long.")),
+        reject_control_characters,
+        Email(_l("Please enter a valid email address."), check_deliverability=False),
+    ])
+    url = URLField(_l("Website"), filters=[normalize], validators=[
+        Optional(),
+        Length(max=URL_MAX, message=_l("Your URL is too long.")),
+        reject_control_characters,
+        web_address,
+    ])
+    parent = HiddenField(default="0")
+    remember = BooleanField(_l("Save my name, email, and website in this browser for the next time I comment."))
+    # The honeypot: hidden from people by the stylesheet, filled in by bots that fill in everything.
+    homepage = StringField(_l("Leave this field empty"))
+
+    def __init__(self, *args, target_key=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.target_key = target_key
+        self.parent_comment = None
+
+    def validate_parent(self, field):
+        """A reply's parent must be an approved comment of the same thread."""
+        if (field.data or "0").strip() == "0":
+            return
+        parent_id = parse_id(field.data)
+        parent = db.session.scalar(approved_comment(self.target_key, parent_id)) if parent_id else None
+        if parent is None:
+            raise ValidationError(_l("The comment you are replying to is not available."))
+        self.parent_comment = parent
+
+    @property
+    def is_bot(self) -> bool:
+        """Whether the honeypot was filled in."""
+        return bool(self.homepage.data)

@@ -1,0 +1,110 @@
+"""Comments: one table for every thread, a status enum, and the queries the pages run."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Enum, ForeignKey, Index, String, func, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from blog.extensions import LongText, db, utcnow
+
+
+class CommentStatus(StrEnum):
+    """Where a comment stands: only approved comments are public."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    SPAM = "spam"
+    TRASH = "trash"
+
+
+class Comment(db.Model):
+    """A reader's comment on a target (a post, or any page the host names by a key)."""
+
+    __table_args__ = (
+        # The page: a thread's approved top-level comments in order, then their replies by root.
+        Index("ix_comment_thread_page", "target_key", "status", "parent_id", "created_at", "id"),
+        Index("ix_comment_root_status", "root_id", "status"),
+        Index("ix_comment_email", "email"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_key: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"))
+    # The top-level comment of the thread this reply belongs to; None for a top-level comment.
+    root_id: Mapped[int | None] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"))
+    depth: Mapped[int] = mapped_column(default=0)
+    author: Mapped[str] = mapped_column(String(245))
+    email: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(String(200), default="")
+    body_raw: Mapped[str] = mapped_column(LongText)
+    body_html: Mapped[str] = mapped_column(LongText)
+    status: Mapped[CommentStatus] = mapped_column(
+        Enum(CommentStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        default=CommentStatus.PENDING,
+    )
+    # Why the moderation policy chose the status, for the moderators.
+    status_reason: Mapped[str] = mapped_column(String(100), default="")
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    approved_at: Mapped[datetime | None]
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status is CommentStatus.APPROVED
+
+    def __repr__(self):
+        return f"<Comment {self.id} on {self.target_key!r} {self.status}>"
+
+
+def top_level_comments(target_key: str):
+    """A thread's approved top-level comments, oldest first: what the page paginates."""
+    return (
+        select(Comment)
+        .where(Comment.target_key == target_key, Comment.status == CommentStatus.APPROVED,
+               Comment.parent_id.is_(None))
+        .order_by(Comment.created_at, Comment.id)
+    )
+
+
+def approved_replies(root_ids):
+    """The approved replies under the given top-level comments, oldest first."""
+    return (
+        select(Comment)
+        .where(Comment.root_id.in_(root_ids), Comment.status == CommentStatus.APPROVED)
+        .order_by(Comment.created_at, Comment.id)
+    )
+
+
+def approved_comment(target_key: str, comment_id: int):
+    """The comment with this id if it is approved and on this thread: the only valid reply parent."""
+    return select(Comment).where(Comment.id == comment_id, Comment.target_key == target_key,
+                                 Comment.status == CommentStatus.APPROVED)
+
+
+def visible_held_comments(target_key: str, ids):
+    """Of the given ids, the comments on this thread still waiting: shown to their author alone."""
+    return (
+        select(Comment)
+        .where(Comment.id.in_(ids), Comment.target_key == target_key, Comment.status != CommentStatus.APPROVED)
+        .order_by(Comment.created_at, Comment.id)
+    )
+
+
+def approved_counts(target_keys):
+    """Approved comments per target key, as (key, count) rows."""
+    return (
+        select(Comment.target_key, func.count())
+        .where(Comment.target_key.in_(target_keys), Comment.status == CommentStatus.APPROVED)
+        .group_by(Comment.target_key)
+    )
+
+
+def earlier_approved(author: str, email: str):
+    """An approved comment by this name and address, for the first-time rule."""
+    return (
+        select(Comment.id)
+        .where(Comment.author == author, Comment.email == email, Comment.status == CommentStatus.APPROVED)
+        .limit(1)
+    )

@@ -1,0 +1,95 @@
+"""The comments section a host page shows: count, thread, pagination and form, in a few queries."""
+
+from dataclasses import dataclass, field
+
+from flask import current_app, g, render_template, request
+from markupsafe import Markup
+
+from blog.comments.cookies import held_comment_ids, remembered_author
+from blog.comments.forms import CommentForm, parse_id
+from blog.comments.models import (
+    Comment, approved_comment, approved_counts, approved_replies, top_level_comments, visible_held_comments,
+)
+from blog.comments.target import CommentTarget
+from blog.extensions import db
+
+
+@dataclass
+class ThreadNode:
+    """A comment with the replies shown under it."""
+
+    comment: Comment
+    children: list["ThreadNode"] = field(default_factory=list)
+
+    @property
+    def is_held(self) -> bool:
+        return not self.comment.is_approved
+
+
+def build_thread(comments) -> list[ThreadNode]:
+    """Nest comments (oldest first) under their parents; a reply whose parent is not shown is left out."""
+    nodes = {comment.id: ThreadNode(comment) for comment in comments}
+    roots = []
+    for node in nodes.values():
+        parent_id = node.comment.parent_id
+        if parent_id is None:
+            roots.append(node)
+        elif parent_id in nodes:
+            nodes[parent_id].children.append(node)
+    return roots
+
+
+def count_approved(target_key: str) -> int:
+    return dict(db.session.execute(approved_counts([target_key])).all()).get(target_key, 0)
+
+
+def reply_target(target: CommentTarget, form: CommentForm) -> Comment | None:
+    """The comment the form answers: the bound form's parent, or ?replytocom= on a plain page."""
+    if form.parent_comment is not None:
+        return form.parent_comment
+    comment_id = parse_id(request.args.get("replytocom"))
+    return db.session.scalar(approved_comment(target.key, comment_id)) if comment_id else None
+
+
+def render_comments_section(target: CommentTarget, form: CommentForm | None = None) -> Markup:
+    """The whole section for ``target``; pass the bound form when re-rendering after an error."""
+    pagination = db.paginate(top_level_comments(target.key), page=_requested_page(),
+                             per_page=current_app.config["COMMENTS_PER_PAGE"], error_out=False)
+    shown = list(pagination.items)
+    if shown:
+        shown += db.session.scalars(approved_replies([comment.id for comment in shown])).all()
+    held_ids = held_comment_ids()
+    if held_ids:
+        held = db.session.scalars(visible_held_comments(target.key, held_ids)).all()
+        is_last_page = pagination.page >= max(pagination.pages, 1)
+        shown += [comment for comment in held if comment.parent_id is not None or is_last_page]
+    shown.sort(key=lambda comment: (comment.created_at, comment.id))
+
+    remembered = remembered_author()
+    if form is None:
+        form = CommentForm(formdata=None, target_key=target.key, remember=bool(remembered), **remembered)
+    replying_to = reply_target(target, form)
+    if replying_to is not None:
+        form.parent.data = str(replying_to.id)
+    # What this browser alone may see (its held comments, its own details) must not be cached for others.
+    g.comments_is_personal = bool(held_ids or remembered or form.is_submitted())
+    g.comments_rendered = True
+    return Markup(render_template(
+        "comments/_section.html", target=target, thread=build_thread(shown), pagination=pagination,
+        count=count_approved(target.key), form=form, replying_to=replying_to,
+        max_depth=current_app.config["COMMENTS_THREAD_DEPTH"],
+    ))
+
+
+def _requested_page() -> int:
+    return parse_id(request.args.get("comments_page")) or 1
+
+
+def mark_personal_responses(response):
+    """Pages with a visitor's own details or held comments are private; all with comments vary by cookie."""
+    if g.get("comments_rendered"):
+        response.vary.add("Cookie")
+        if g.get("comments_is_personal"):
+            response.cache_control.private = True
+            response.cache_control.no_store = True
+    return response

@@ -1,0 +1,23 @@
+"""The plugin's own Babel domain, "comments", so its catalogs travel with it (Flask-Security's pattern)."""
+
+from pathlib import Path
+
+from flask_babel import Domain
+from markupsafe import escape
+
+domain = Domain(translation_directories=[str(Path(__file__).parent / "translations")], domain="comments")
+gettext = domain.gettext
+lazy_gettext = domain.lazy_gettext
+
+
+def markup_gettext(string: str, **variables):
+    """gettext for templates (``_c``): the translation is escaped text; variables are escaped unless Markup,
+    so a template can pass a link into "%(name)s says:"."""
+    translated = escape(domain.get_translations().ugettext(string))
+    return translated % variables if variables else translated
+
+
+def markup_ngettext(singular: str, plural: str, num: int, **variables):
+    """ngettext for templates (``_cn``), with ``num`` available as in Flask-Babel."""
+    variables.setdefault("num", num)
+    return escape(domain.get_translations().ungettext(singular, plural, num)) % variables

@@ -1,0 +1,39 @@
+"""The plugin's public blueprint: posting a comment (DESIGN.md section 5)."""
+
+from flask import Blueprint, abort, current_app, redirect
+
+from blog.comments.cookies import forget_author, remember_author, remember_held_comment
+from blog.comments.forms import CommentForm
+from blog.comments.submission import is_open, submit_comment
+from blog.comments.translation import gettext as _
+from blog.extensions import db
+
+bp = Blueprint("comments", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/comments")
+
+
+@bp.post("/<locator>/comments")
+def submit(locator):
+    """Take a reader's comment: 303 back to the page, or the page again with the errors (400)."""
+    comments = current_app.extensions["comments"]
+    target = comments.load_target(locator)
+    if target is None or not target.is_published:
+        abort(404)
+    if not is_open(target):
+        abort(403, _("Comments are closed."))
+    form = CommentForm(target_key=target.key)
+    if not form.validate_on_submit():
+        return comments.render_page(target, form, 400)
+
+    comment = submit_comment(target, form)
+    db.session.commit()
+    if comment.is_approved:
+        response = redirect(f"{target.url}#comment-{comment.id}", code=303)
+    else:
+        response = redirect(target.url, code=303)
+        remember_held_comment(response, comment.id)
+    if form.remember.data:
+        remember_author(response, comment.author, form.email.data, comment.url)
+    else:
+        forget_author(response)
+    return response
