@@ -6,7 +6,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from blog.cli import blog_cli
-from blog.commenting import comments
+from blog.commenting import comments as comments_extension
 from blog.config import load_config
 from blog.database import init_database, render_migration_type
 from blog.errors import register_error_handlers
@@ -33,7 +33,7 @@ def create_app(test_config=None, instance_path=None):
     csrf.init_app(app)
     init_database(app)
     init_i18n(app)
-    comments.init_app(app)
+    comments_extension.init_app(app)
 
     app.register_blueprint(site_bp)
     app.register_blueprint(posts_bp)

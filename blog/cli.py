@@ -3,6 +3,7 @@
 import click
 from flask.cli import AppGroup
 
+from blog.comments.cli import commands as comment_commands
 from blog.extensions import db
 from blog.posts.seed import import_seed
 
@@ -18,3 +19,7 @@ def seed():
         click.echo(f"Imported the seed post /{post.slug}/.")
     else:
         click.echo(f"The seed post /{post.slug}/ is already there; nothing changed.")
+
+
+for command in comment_commands:
+    blog_cli.add_command(command)

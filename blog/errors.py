@@ -2,6 +2,7 @@
 
 from flask import render_template
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from blog.extensions import db
@@ -17,14 +18,23 @@ ERROR_TEXTS = {
     500: (_l("Something went wrong"), _l("The server could not finish your request. Please try again later.")),
 }
 
+# Flask-WTF's own descriptions ("The CSRF token is missing.") are English and say little to a reader.
+CSRF_TEXTS = (
+    _l("The form has expired"),
+    _l("The form was sent without its security token, or the token has expired. "
+       "Please go back, reload the page and send the form again."),
+)
+
 
 def handle_http_error(error: HTTPException):
     """Render any HTTP error as a page, keeping headers such as ``Allow`` and ``Retry-After``."""
     if error.code >= 500:
         db.session.rollback()
     title, message = ERROR_TEXTS.get(error.code, (error.name, ""))
-    # A view that aborts with its own (translated) description gets it shown instead.
-    if error.description != type(error).description:
+    if isinstance(error, CSRFError):
+        title, message = CSRF_TEXTS
+    elif error.description != type(error).description:
+        # A view that aborts with its own (translated) description gets it shown.
         message = error.description
     response = error.get_response()
     response.set_data(render_template("errors/error.html", code=error.code, title=title, message=message))

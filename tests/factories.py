@@ -3,8 +3,10 @@
 from datetime import timedelta
 
 from blog import create_app
+from blog.comments.models import Comment, CommentStatus
 from blog.extensions import db, utcnow
 from blog.posts.models import Post, PostStatus
+from blog.sanitize import clean_comment
 
 
 def make_app(tmp_path, **settings):
@@ -30,3 +32,19 @@ def make_post(**overrides) -> Post:
     db.session.add(post)
     db.session.commit()
     return post
+
+
+def make_comment(target_key: str, **overrides) -> Comment:
+    """An approved comment on ``target_key``, committed, sanitized as the form would; overridable."""
+    fields = {"author": "Reader", "email": "reader@example.org", "body_raw": "A comment.",
+              "status": CommentStatus.APPROVED, "created_at": utcnow(), "ip": "192.0.2.1"}
+    fields.update(overrides)
+    parent = fields.pop("parent", None)
+    comment = Comment(target_key=target_key, body_html=clean_comment(fields["body_raw"]), **fields)
+    if parent is not None:
+        comment.parent_id, comment.root_id, comment.depth = parent.id, parent.root_id or parent.id, parent.depth + 1
+    if comment.status is CommentStatus.APPROVED:
+        comment.approved_at = comment.created_at
+    db.session.add(comment)
+    db.session.commit()
+    return comment

@@ -1,5 +1,6 @@
 """The ``Comments`` extension: settings, blueprint, template helpers, and the hooks a host fills in."""
 
+from blog.comments.moderation import ModerationPolicy
 from blog.comments.section import mark_personal_responses, render_comments_section
 from blog.comments.translation import markup_gettext, markup_ngettext
 from blog.comments.views import bp
@@ -38,6 +39,7 @@ class Comments:
     def init_app(self, app):
         for key, value in DEFAULTS.items():
             app.config.setdefault(key, value)
+        ModerationPolicy(app.config)  # a bad setting fails at start-up, not on a reader's comment
         app.extensions["comments"] = self
         app.register_blueprint(bp)
         app.jinja_env.globals.update(comments_section=render_comments_section, _c=markup_gettext, _cn=markup_ngettext)

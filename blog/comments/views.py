@@ -9,7 +9,7 @@ from blog.comments.translation import gettext as _
 from blog.extensions import db
 
 bp = Blueprint("comments", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static/comments")
+               static_url_path="/comments/static")
 
 
 @bp.post("/<locator>/comments")

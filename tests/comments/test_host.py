@@ -1,0 +1,35 @@
+"""The plugin inside a toy host of a few lines: it needs nothing of the blog's posts, admin or auth."""
+
+from sqlalchemy import select
+
+from blog.comments import Comment, CommentStatus
+from blog.extensions import db
+from tests.readers import CSRF_TOKEN
+
+
+def test_toy_host_shows_the_form_and_takes_a_comment(host_app):
+    client = host_app.test_client()
+    page = client.get("/about/").get_data(as_text=True)
+    assert 'action="/about/comments"' in page and "Leave a Reply" in page
+    token = CSRF_TOKEN.search(page).group(1)
+    response = client.post("/about/comments", data={
+        "author": "Toy", "email": "toy@example.org", "comment": "Works anywhere.", "csrf_token": token,
+    })
+    assert response.status_code == 303
+    with host_app.app_context():
+        comment = db.session.scalars(select(Comment)).one()
+    assert (comment.target_key, comment.status) == ("page-about", CommentStatus.APPROVED)
+    assert response.headers["Location"] == f"/about/#comment-{comment.id}"
+    assert "Works anywhere." in client.get("/about/").get_data(as_text=True)
+
+
+def test_toy_host_renders_its_page_for_errors(host_app):
+    client = host_app.test_client()
+    token = CSRF_TOKEN.search(client.get("/about/").get_data(as_text=True)).group(1)
+    response = client.post("/about/comments", data={"author": "", "email": "x", "comment": "", "csrf_token": token})
+    assert response.status_code == 400
+    assert "<h1>About us</h1>" in response.get_data(as_text=True)
+
+
+def test_unknown_target_is_404(host_app):
+    assert host_app.test_client().post("/nowhere/comments", data={}).status_code == 404

@@ -1,0 +1,183 @@
+"""POST /<slug>/comments: one case per outcome row of DESIGN.md section 5."""
+
+import html
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from blog.comments import Comment, CommentStatus
+from blog.extensions import db, utcnow
+from blog.posts.models import Post, PostStatus
+from tests.factories import make_app, make_comment, make_post
+from tests.readers import Reader
+
+
+def stored(app) -> list[Comment]:
+    with app.app_context():
+        return db.session.scalars(select(Comment).order_by(Comment.id)).all()
+
+
+def page_of(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def test_approved_comment_redirects_to_itself(app, reader, post):
+    with app.app_context():
+        make_comment(post, author="Ann Reader", email="ann@example.org")  # an earlier approved comment
+    response = reader.post(comment="Second thoughts.")
+    comment = stored(app)[-1]
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/hello/#comment-{comment.id}"
+    assert comment.status is CommentStatus.APPROVED and comment.approved_at is not None
+    assert "Second thoughts." in reader.client.get("/hello/").get_data(as_text=True)
+
+
+def test_held_comment_redirects_to_the_post_and_shows_to_its_author(app, reader, client):
+    response = reader.post(comment="My first comment.")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/hello/"
+    [comment] = stored(app)
+    assert comment.status is CommentStatus.PENDING
+    page = client.get("/hello/").get_data(as_text=True)
+    assert "My first comment." in page and "Your comment is awaiting moderation." in page
+
+
+def test_stored_fields_are_trimmed_and_normalized(app, reader):
+    reader.post(author="  Ann  ", email="  Ann@Example.ORG ", url=" https://ann.example/ ",
+                comment="  Cafe\u0301 <b>bold</b>  ")
+    [comment] = stored(app)
+    assert (comment.author, comment.email, comment.url) == ("Ann", "ann@example.org", "https://ann.example/")
+    assert comment.body_raw == "Café <b>bold</b>"  # NFC: one code point for é
+    assert comment.body_html == "<p>Café <b>bold</b></p>"
+    assert comment.ip == "127.0.0.1"
+    assert comment.user_agent.startswith("Werkzeug/")
+
+
+VALIDATION_ROWS = [
+    ({"author": ""}, "author", "Please fill the required fields."),
+    ({"author": "   "}, "author", "Please fill the required fields."),
+    ({"author": None}, "author", "Please fill the required fields."),
+    ({"email": ""}, "email", "Please fill the required fields."),
+    ({"email": "not-an-address"}, "email", "Please enter a valid email address."),
+    ({"email": "a@b"}, "email", "Please enter a valid email address."),
+    ({"comment": ""}, "comment", "Please type your comment text."),
+    ({"comment": " \n\t "}, "comment", "Please type your comment text."),
+    ({"url": "javascript:alert(1)"}, "url", "Please enter a web address that starts with http:// or https://."),
+    ({"url": "ftp://example.org"}, "url", "Please enter a web address that starts with http:// or https://."),
+    ({"author": "a" * 246}, "author", "Your name is too long."),
+    ({"email": "a" * 89 + "@example.org"}, "email", "Your email address is too long."),
+    ({"url": "https://example.org/" + "a" * 181}, "url", "Your URL is too long."),
+    ({"comment": "a" * 65_526}, "comment", "Your comment is too long."),
+    ({"comment": "nul \x00 byte"}, "comment", "This field contains characters that are not allowed."),
+    ({"author": "bell\x07"}, "author", "This field contains characters that are not allowed."),
+]
+
+
+@pytest.mark.parametrize(("fields", "field", "message"), VALIDATION_ROWS,
+                         ids=[f"{field}:{message[:24]}" for _, field, message in VALIDATION_ROWS])
+def test_invalid_form_is_400_with_the_message_beside_the_field(app, reader, fields, field, message):
+    submitted = {"author": "Ann", "email": "ann@example.org", "url": "https://ann.example/",
+                 "comment": "Kept as typed <b>here</b>", **fields}
+    response = reader.post(**submitted)
+    assert response.status_code == 400
+    page = page_of(response)
+    assert f'<span class="field-error" id="{field}-error">{message}</span>' in page
+    assert f'id="{field}"' in page and 'aria-invalid="true"' in page
+    for name in ("author", "email", "url", "comment"):
+        value = submitted.get(name)
+        if value and name != field and value.strip():
+            assert value.strip() in page, f"{name} input was not kept"
+    assert stored(app) == []
+
+
+def test_limits_hold_exactly_at_the_edge(app, reader):
+    response = reader.post(author="a" * 245, email="a" * 88 + "@example.org", url="https://example.org/" + "a" * 180,
+                           comment="a" * 65_525)
+    assert response.status_code == 303
+    [comment] = stored(app)
+    assert (len(comment.author), len(comment.email), len(comment.url), len(comment.body_raw)) == (245, 100, 200, 65_525)
+
+
+def test_limits_count_characters_not_bytes(app, reader):
+    response = reader.post(author="😀" * 245, comment="😀" * 1000)
+    assert response.status_code == 303
+    assert stored(app)[0].author == "😀" * 245
+
+
+@pytest.mark.parametrize("token", [None, "", "garbage", "IjEyMyI.ZZZZ.ZZZZ"])
+def test_missing_or_bad_csrf_token_is_400(app, reader, token):
+    response = reader.post(csrf_token=token)
+    assert response.status_code == 400
+    assert "The form has expired" in response.get_data(as_text=True)
+    assert stored(app) == []
+
+
+def test_another_sessions_csrf_token_is_400(app, post):
+    token = Reader(app.test_client()).csrf_token()
+    response = Reader(app.test_client()).post(csrf_token=token)
+    assert response.status_code == 400
+    assert stored(app) == []
+
+
+def test_closed_post_is_403(app, reader, post):
+    with app.app_context():
+        db.session.execute(db.update(Post).values(comments_open=False))
+        db.session.commit()
+    response = reader.post()
+    assert response.status_code == 403
+    assert "Comments are closed." in response.get_data(as_text=True)
+    assert stored(app) == []
+
+
+def test_comments_close_after_the_configured_days(tmp_path):
+    app = make_app(tmp_path, COMMENTS_CLOSE_AFTER_DAYS=14)
+    with app.app_context():
+        db.create_all()
+        make_post(slug="old", published_at=utcnow() - timedelta(days=15))
+        make_post(slug="new", published_at=utcnow() - timedelta(days=13))
+    client = app.test_client()
+    assert Reader(client, "/old/").post().status_code == 403
+    assert Reader(client, "/new/").post().status_code == 303
+
+
+def test_dutch_closed_message(app, reader, post):
+    with app.app_context():
+        db.session.execute(db.update(Post).values(comments_open=False))
+        db.session.commit()
+    assert "Reacties zijn gesloten." in reader.post(language="nl").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/no-such-post/comments", "/draft/comments"])
+def test_unknown_or_unpublished_post_is_404(app, reader, path):
+    with app.app_context():
+        make_post(slug="draft", status=PostStatus.DRAFT)
+    token = reader.csrf_token()
+    response = reader.client.post(path, data={"author": "A", "email": "a@example.org", "comment": "x",
+                                              "csrf_token": token})
+    assert response.status_code == 404
+    assert stored(app) == []
+
+
+def test_body_over_the_limit_is_413(app, reader):
+    app.config["MAX_CONTENT_LENGTH"] = 50_000
+    response = reader.post(comment="a" * 60_000)
+    assert response.status_code == 413
+    assert stored(app) == []
+
+
+def test_get_on_the_comments_url_is_405(client, post):
+    assert client.get("/hello/comments").status_code == 405
+
+
+def test_matrix_round_trip(matrix_comments_app):
+    """Posting stores exactly what was typed on every database, 4-byte characters included."""
+    matrix_comments_app.config["COMMENTS_MODERATION"] = "none"
+    text = "Emoji 😀, Ω and <b>bold</b>\n\nline two " + "x" * 70_000
+    response = Reader(matrix_comments_app.test_client()).post(author="Zoë 😀", comment=text[:65_525])
+    assert response.status_code == 303
+    with matrix_comments_app.app_context():
+        comment = db.session.scalars(select(Comment)).one()
+        assert comment.author == "Zoë 😀"
+        assert comment.body_raw == text[:65_525]
+        assert db.session.scalar(select(func.count()).select_from(Comment)) == 1
