@@ -6,16 +6,30 @@ CSRF_TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
 class Reader:
-    """A browser that reads a page and posts the form on it, as a person would."""
+    """One browser (one cookie jar): reads the post page once for its CSRF token, then posts the form
+    on it as often as asked, as a person would. Every response comes back read and closed, so its
+    status, headers and text can still be looked at."""
 
     def __init__(self, client, page="/hello/"):
         self.client = client
         self.page = page
+        self._token = None
 
     def csrf_token(self) -> str:
-        html = self.client.get(self.page).get_data(as_text=True)
-        match = CSRF_TOKEN.search(html)
-        return match.group(1) if match else ""
+        """The token of the page's form, kept once found; "" while the page has no form."""
+        if self._token is None:
+            match = CSRF_TOKEN.search(self.get().get_data(as_text=True))
+            if not match:
+                return ""
+            self._token = match.group(1)
+        return self._token
+
+    def get(self, path=None, language=None):
+        """GET ``path`` (the post page unless given)."""
+        headers = {"Accept-Language": language} if language else {}
+        with self.client.get(path or self.page, headers=headers) as response:
+            response.get_data()
+        return response
 
     def post(self, language=None, **fields):
         """Submit the comment form with sensible defaults; ``None`` leaves a field out."""
@@ -24,4 +38,6 @@ class Reader:
         data.update(fields)
         data = {name: value for name, value in data.items() if value is not None}
         headers = {"Accept-Language": language} if language else {}
-        return self.client.post(self.page + "comments", data=data, headers=headers)
+        with self.client.post(self.page + "comments", data=data, headers=headers) as response:
+            response.get_data()
+        return response

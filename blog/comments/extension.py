@@ -56,7 +56,11 @@ class Comments:
         return function
 
     def load_target(self, locator):
+        if self._load_target is None:
+            raise RuntimeError("Comments has no target loader: decorate one with @comments.target_loader")
         return self._load_target(locator)
 
     def render_page(self, target, form, status):
+        if self._render_page is None:
+            raise RuntimeError("Comments has no page renderer: decorate one with @comments.page_renderer")
         return self._render_page(target, form, status)

@@ -19,6 +19,10 @@ COMMENT_MAX = 65_525
 # Control characters (tab, line feed and carriage return aside) and lone surrogates: no text needs them,
 # and PostgreSQL refuses NUL outright.
 FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# Letters (any script), digits, dots, hyphens, underscores; or an IPv6 literal's hex digits and colons.
+_HOSTNAME = re.compile(r"[\w.-]+|[0-9a-f:.]+")
+# What RFC 3986 never allows in a URL, and what would let a URL out of an HTML attribute.
+_NOT_IN_URLS = re.compile(r"[\s\"'<>\\^`{|}]")
 # Ids longer than this are not ids; it also keeps int() off giant digit strings.
 ID_DIGITS_MAX = 18
 
@@ -39,14 +43,20 @@ def parse_id(value: str | None) -> int | None:
 
 
 def reject_control_characters(form, field):
+    """Refuse text holding FORBIDDEN_CHARACTERS, rather than store or silently drop them."""
     if field.data and FORBIDDEN_CHARACTERS.search(field.data):
         raise ValidationError(_l("This field contains characters that are not allowed."))
 
 
 def web_address(form, field):
-    """Only http and https addresses with a host: a commenter's link must not run anything."""
-    parts = urlsplit(field.data)
-    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname or any(c.isspace() for c in field.data):
+    """Only http and https addresses with a plausible host: a commenter's link must not run anything."""
+    try:
+        parts = urlsplit(field.data)
+        parts.port  # noqa: B018 -- reading it raises ValueError for a port out of range or not a number
+    except ValueError:  # that, or an unbalanced [ipv6 literal
+        parts = None
+    if (parts is None or parts.scheme.lower() not in {"http", "https"}
+            or not _HOSTNAME.fullmatch(parts.hostname or "") or _NOT_IN_URLS.search(field.data)):
         raise ValidationError(_l("Please enter a web address that starts with http:// or https://."))
 
 

@@ -3,8 +3,8 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, Index, String, func, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Enum, ForeignKey, Index, String, and_, func, or_, select
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from blog.extensions import LongText, db, utcnow
 
@@ -93,12 +93,23 @@ def visible_held_comments(target_key: str, ids):
 
 
 def approved_counts(target_keys):
-    """Approved comments per target key, as (key, count) rows."""
+    """Shown comments per target key, as (key, count) rows: approved, in a thread whose top-level
+    comment is approved too (a reply under a removed top-level comment is not shown, so not counted)."""
+    root = aliased(Comment)
     return (
         select(Comment.target_key, func.count())
-        .where(Comment.target_key.in_(target_keys), Comment.status == CommentStatus.APPROVED)
+        .outerjoin(root, Comment.root_id == root.id)
+        .where(Comment.target_key.in_(target_keys), Comment.status == CommentStatus.APPROVED,
+               or_(Comment.root_id.is_(None), root.status == CommentStatus.APPROVED))
         .group_by(Comment.target_key)
     )
+
+
+def top_level_comments_before(comment: "Comment"):
+    """How many approved top-level comments of its thread come before this top-level comment."""
+    earlier = or_(Comment.created_at < comment.created_at,
+                  and_(Comment.created_at == comment.created_at, Comment.id < comment.id))
+    return select(func.count()).select_from(top_level_comments(comment.target_key).where(earlier).subquery())
 
 
 def earlier_approved(author: str, email: str):

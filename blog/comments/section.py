@@ -1,6 +1,7 @@
 """The comments section a host page shows: count, thread, pagination and form, in a few queries."""
 
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from flask import current_app, g, render_template, request
 from markupsafe import Markup
@@ -8,10 +9,14 @@ from markupsafe import Markup
 from blog.comments.cookies import held_comment_ids, remembered_author
 from blog.comments.forms import CommentForm, parse_id
 from blog.comments.models import (
-    Comment, approved_comment, approved_counts, approved_replies, top_level_comments, visible_held_comments,
+    Comment, approved_comment, approved_counts, approved_replies, top_level_comments, top_level_comments_before,
+    visible_held_comments,
 )
 from blog.comments.target import CommentTarget
 from blog.extensions import db
+
+# Far past any real thread, and small enough that its SQL OFFSET never overflows a 64-bit integer.
+MAX_PAGE = 1_000_000
 
 
 @dataclass
@@ -27,19 +32,23 @@ class ThreadNode:
 
 
 def build_thread(comments) -> list[ThreadNode]:
-    """Nest comments (oldest first) under their parents; a reply whose parent is not shown is left out."""
+    """Nest comments (oldest first) under their parents. A reply whose parent is not shown (held or
+    removed) hangs under its thread's top-level comment; one whose thread is not shown is left out."""
     nodes = {comment.id: ThreadNode(comment) for comment in comments}
     roots = []
     for node in nodes.values():
-        parent_id = node.comment.parent_id
+        parent_id, root_id = node.comment.parent_id, node.comment.root_id
         if parent_id is None:
             roots.append(node)
         elif parent_id in nodes:
             nodes[parent_id].children.append(node)
+        elif root_id in nodes:
+            nodes[root_id].children.append(node)
     return roots
 
 
 def count_approved(target_key: str) -> int:
+    """How many comments the thread shows, over all its pages."""
     return dict(db.session.execute(approved_counts([target_key])).all()).get(target_key, 0)
 
 
@@ -76,13 +85,25 @@ def render_comments_section(target: CommentTarget, form: CommentForm | None = No
     g.comments_rendered = True
     return Markup(render_template(
         "comments/_section.html", target=target, thread=build_thread(shown), pagination=pagination,
-        count=count_approved(target.key), form=form, replying_to=replying_to,
-        max_depth=current_app.config["COMMENTS_THREAD_DEPTH"],
+        count=count_approved(target.key), form=form, replying_to=replying_to, page_url=page_url,
     ))
 
 
+def comment_page(comment: Comment) -> int:
+    """The page of the thread that shows this comment: its top-level comment's page."""
+    root = db.session.get(Comment, comment.root_id) if comment.root_id else comment
+    return db.session.scalar(top_level_comments_before(root)) // current_app.config["COMMENTS_PER_PAGE"] + 1
+
+
+def page_url(target: CommentTarget, page: int, **params) -> str:
+    """The target's URL showing the given page of comments, with any further query parameters."""
+    query = {**params, **({"comments_page": page} if page > 1 else {})}
+    return f"{target.url}?{urlencode(query)}" if query else target.url
+
+
 def _requested_page() -> int:
-    return parse_id(request.args.get("comments_page")) or 1
+    """The ?comments_page= asked for; nonsense means the first, and no page lies past MAX_PAGE."""
+    return min(parse_id(request.args.get("comments_page")) or 1, MAX_PAGE)
 
 
 def mark_personal_responses(response):

@@ -4,6 +4,7 @@ from flask import Blueprint, abort, current_app, redirect
 
 from blog.comments.cookies import forget_author, remember_author, remember_held_comment
 from blog.comments.forms import CommentForm
+from blog.comments.section import comment_page, page_url
 from blog.comments.submission import is_open, submit_comment
 from blog.comments.translation import gettext as _
 from blog.extensions import db
@@ -27,10 +28,11 @@ def submit(locator):
 
     comment = submit_comment(target, form)
     db.session.commit()
+    location = page_url(target, comment_page(comment))
     if comment.is_approved:
-        response = redirect(f"{target.url}#comment-{comment.id}", code=303)
+        response = redirect(f"{location}#comment-{comment.id}", code=303)
     else:
-        response = redirect(target.url, code=303)
+        response = redirect(location, code=303)
         remember_held_comment(response, comment.id)
     if form.remember.data:
         remember_author(response, comment.author, form.email.data, comment.url)

@@ -4,10 +4,13 @@ the real form (CSRF token and all), and a toy host app that proves the plugin ne
 import pytest
 from flask import Flask, render_template_string
 from flask_babel import Babel
+from sqlalchemy import select
 
-from blog.comments import Comments, CommentTarget
+from blog.comments import Comment, Comments, CommentTarget
 from blog.extensions import db
-from tests.factories import make_app, make_post
+from blog.posts.models import Post
+from tests.factories import make_app, make_comment, make_post
+from tests.pages import parse_page
 from tests.readers import Reader
 
 
@@ -34,6 +37,68 @@ def matrix_comments_app(tmp_path, database_url):
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+class Blog:
+    """One app with a post at /hello/, a browser on it, and shortcuts to its comments."""
+
+    def __init__(self, app):
+        self.app = app
+        with app.app_context():
+            self.key = f"post-{db.session.scalar(select(Post.id).where(Post.slug == 'hello'))}"
+        self.client = app.test_client()
+        self.reader = Reader(self.client)
+
+    def add(self, parent=None, key=None, **fields) -> int:
+        """Store a comment (approved unless ``status`` says otherwise) and return its id."""
+        with self.app.app_context():
+            parent_comment = db.session.get(Comment, parent) if parent else None
+            return make_comment(key or self.key, parent=parent_comment, **fields).id
+
+    def comments(self) -> list[Comment]:
+        with self.app.app_context():
+            return db.session.scalars(select(Comment).order_by(Comment.id)).all()
+
+    def comment(self, comment_id) -> Comment:
+        with self.app.app_context():
+            return db.session.get(Comment, comment_id)
+
+    def get(self, path="/hello/", language=None):
+        return self.reader.get(path, language)
+
+    def page(self, path="/hello/", language=None):
+        """The parsed page, which must be served (200)."""
+        response = self.get(path, language)
+        assert response.status_code == 200
+        return parse_page(response)
+
+
+@pytest.fixture
+def make_blog(tmp_path):
+    """Build the blog, with posts "hello" and "other", on SQLite or on ``database_url``, with these
+    settings: every comment approved at once unless they say otherwise."""
+    apps = []
+
+    def build(database_url=None, **settings):
+        if database_url:
+            settings["SQLALCHEMY_DATABASE_URI"] = database_url
+        app = make_app(tmp_path, **{"COMMENTS_MODERATION": "none", **settings})
+        apps.append(app)
+        with app.app_context():
+            db.create_all()
+            make_post(slug="hello", title="Hello world")
+            make_post(slug="other", title="Another post")
+        return Blog(app)
+
+    yield build
+    for app in apps:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def blog(make_blog):
+    return make_blog()
 
 
 TOY_PAGE = """<!doctype html><html lang="en"><title>{{ target.title }}</title>

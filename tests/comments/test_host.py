@@ -1,8 +1,11 @@
 """The plugin inside a toy host of a few lines: it needs nothing of the blog's posts, admin or auth."""
 
+import pytest
+from flask import Flask
+from flask_babel import Babel
 from sqlalchemy import select
 
-from blog.comments import Comment, CommentStatus
+from blog.comments import Comment, Comments, CommentStatus
 from blog.extensions import db
 from tests.readers import CSRF_TOKEN
 
@@ -33,3 +36,15 @@ def test_toy_host_renders_its_page_for_errors(host_app):
 
 def test_unknown_target_is_404(host_app):
     assert host_app.test_client().post("/nowhere/comments", data={}).status_code == 404
+
+
+def test_a_host_without_hooks_gets_a_clear_error(tmp_path):
+    app = Flask("hookless")
+    app.config.update(SECRET_KEY="k", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    db.init_app(app)
+    Babel(app)
+    comments = Comments(app)
+    with app.app_context(), pytest.raises(RuntimeError, match="target_loader"):
+        comments.load_target("anything")
+    with app.app_context(), pytest.raises(RuntimeError, match="page_renderer"):
+        comments.render_page(None, None, 400)
