@@ -5,14 +5,17 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from blog.admin.views import bp as admin_bp
+from blog.auth.views import bp as auth_bp
 from blog.cli import blog_cli
 from blog.commenting import comments as comments_extension
 from blog.config import load_config
 from blog.database import init_database, render_migration_type
 from blog.errors import register_error_handlers
-from blog.extensions import csrf, db, migrate
+from blog.extensions import csrf, db, login_manager, migrate
 from blog.i18n import init_i18n
 from blog.posts.views import bp as posts_bp
+from blog.sessions import SessionInterface
 from blog.site.views import bp as site_bp
 from blog.urls import absolute_url
 
@@ -31,11 +34,16 @@ def create_app(test_config=None, instance_path=None):
         render_item=render_migration_type,
     )
     csrf.init_app(app)
+    login_manager.init_app(app)
+    app.session_interface = SessionInterface()
     init_database(app)
     init_i18n(app)
+    app.config.setdefault("COMMENTS_SITE_URL", app.config["BLOG_URL"])
     comments_extension.init_app(app)
 
     app.register_blueprint(site_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(posts_bp)
     app.cli.add_command(blog_cli)
     register_error_handlers(app)

@@ -31,6 +31,9 @@ class DefaultConfig:
     PROXY_FIX_X_HOST = 0
     # Larger request bodies get 413.
     MAX_CONTENT_LENGTH = 1024 * 1024
+    # Wrong passwords allowed per IP and per admin name within the window before sign-in gets 429.
+    AUTH_MAX_FAILURES = 5
+    AUTH_FAILURE_WINDOW_SECONDS = 15 * 60
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     # Dates are shown in UTC unless an instance sets its own zone.

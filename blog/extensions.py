@@ -7,6 +7,7 @@ comments plugin included, can take ``db`` from here without an import cycle.
 from datetime import datetime, timezone
 
 from flask_babel import Babel
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -65,3 +66,7 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+# The sign-in page says why on its own; no flashed message to translate and show.
+login_manager.login_message = None

@@ -1,7 +1,12 @@
 """The ``Comments`` extension: settings, blueprint, template helpers, and the hooks a host fills in."""
 
+from flask import abort
+
+from blog.comments.admin_views import bp as admin_bp
 from blog.comments.moderation import ModerationPolicy
+from blog.comments.notifications import notify_moderators
 from blog.comments.section import mark_personal_responses, render_comments_section
+from blog.comments.signals import comment_posted
 from blog.comments.translation import markup_gettext, markup_ngettext
 from blog.comments.views import bp
 
@@ -19,6 +24,24 @@ DEFAULTS = {
     # A comment containing one of these (in any field) is held / trashed.
     "COMMENTS_MODERATION_WORDS": [],
     "COMMENTS_DISALLOWED_WORDS": [],
+    # Comments per page of the moderation queue.
+    "COMMENTS_ADMIN_PER_PAGE": 20,
+    # Addresses mailed when a comment is held; [] mails no one.
+    "COMMENTS_NOTIFY": [],
+    # The site's public address for links in mail ("https://blog.example.org"); None: paths only.
+    "COMMENTS_SITE_URL": None,
+    # The address stored with a moderator's reply (never shown).
+    "COMMENTS_SITE_EMAIL": "",
+    # The SMTP server for notifications (Flask-Mail's setting names).
+    "MAIL_SERVER": "localhost",
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USE_SSL": False,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_DEFAULT_SENDER": "blog@localhost",
+    # Seconds to wait on the mail server before giving up (and logging).
+    "MAIL_TIMEOUT": 10,
 }
 
 
@@ -27,12 +50,18 @@ class Comments:
 
     The host tells the plugin what a page is with two hooks: ``target_loader`` (a locator from
     the URL to a ``CommentTarget``, or None) and ``page_renderer`` (the host page again, with
-    a bound form and a status, for a form with errors).
+    a bound form and a status, for a form with errors). For the moderation desk it adds
+    ``moderator_required`` (its view decorator for moderators only), ``moderator_loader`` (the
+    signed-in moderator's name, for the log) and ``targets_resolver`` (thread keys to targets,
+    to name each comment's page in the queue).
     """
 
     def __init__(self, app=None):
         self._load_target = None
         self._render_page = None
+        self._moderator_required = None
+        self._load_moderator = None
+        self._resolve_targets = None
         if app is not None:
             self.init_app(app)
 
@@ -42,8 +71,10 @@ class Comments:
         ModerationPolicy(app.config)  # a bad setting fails at start-up, not on a reader's comment
         app.extensions["comments"] = self
         app.register_blueprint(bp)
+        app.register_blueprint(admin_bp)
         app.jinja_env.globals.update(comments_section=render_comments_section, _c=markup_gettext, _cn=markup_ngettext)
         app.after_request(mark_personal_responses)
+        comment_posted.connect(notify_moderators, sender=app)
 
     def target_loader(self, function):
         """Register ``function(locator) -> CommentTarget | None``."""
@@ -54,6 +85,33 @@ class Comments:
         """Register ``function(target, form, status) -> response``."""
         self._render_page = function
         return function
+
+    def moderator_required(self, decorator):
+        """Register the host's view decorator that lets only moderators through."""
+        self._moderator_required = decorator
+        return decorator
+
+    def moderator_loader(self, function):
+        """Register ``function() -> str | None``: the signed-in moderator's name."""
+        self._load_moderator = function
+        return function
+
+    def targets_resolver(self, function):
+        """Register ``function(keys) -> {key: CommentTarget}`` for the keys it knows."""
+        self._resolve_targets = function
+        return function
+
+    def check_moderator(self):
+        """None when the visitor may moderate, else the host's answer; with no hook, nobody may (403)."""
+        if self._moderator_required is None:
+            abort(403)
+        return self._moderator_required(lambda: None)()
+
+    def moderator_name(self) -> str:
+        return (self._load_moderator() if self._load_moderator else None) or "moderator"
+
+    def resolve_targets(self, keys) -> dict:
+        return self._resolve_targets(keys) if self._resolve_targets and keys else {}
 
     def load_target(self, locator):
         if self._load_target is None:

@@ -5,10 +5,13 @@ import unicodedata
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, StringField, TextAreaField, URLField
+from wtforms import (
+    BooleanField, EmailField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField, URLField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from blog.comments.models import approved_comment
+from blog.comments.moderation import TRANSITIONS
 from blog.comments.translation import lazy_gettext as _l
 from blog.extensions import db
 
@@ -60,14 +63,18 @@ def web_address(form, field):
         raise ValidationError(_l("Please enter a web address that starts with http:// or https://."))
 
 
-class CommentForm(FlaskForm):
-    """A reader's comment. ``target_key`` names the thread, so a reply's parent can be checked."""
-
-    comment = TextAreaField(_l("Comment"), filters=[normalize], validators=[
+def comment_text_field():
+    return TextAreaField(_l("Comment"), filters=[normalize], validators=[
         DataRequired(_l("Please type your comment text.")),
         Length(max=COMMENT_MAX, message=_l("Your comment is too long.")),
         reject_control_characters,
     ])
+
+
+class CommentDetailsForm(FlaskForm):
+    """What a comment says and who it is from: checked the same for a reader and a moderator."""
+
+    comment = comment_text_field()
     author = StringField(_l("Name"), filters=[normalize], validators=[
         DataRequired(_l("Please fill the required fields.")),
         Length(max=AUTHOR_MAX, message=_l("Your name is too long.")),
@@ -85,6 +92,11 @@ class CommentForm(FlaskForm):
         reject_control_characters,
         web_address,
     ])
+
+
+class CommentForm(CommentDetailsForm):
+    """A reader's comment. ``target_key`` names the thread, so a reply's parent can be checked."""
+
     parent = HiddenField(default="0")
     remember = BooleanField(_l("Save my name, email, and website in this browser for the next time I comment."))
     # The honeypot: hidden from people by the stylesheet, filled in by bots that fill in everything.
@@ -109,3 +121,24 @@ class CommentForm(FlaskForm):
     def is_bot(self) -> bool:
         """Whether the honeypot was filled in."""
         return bool(self.homepage.data)
+
+
+class EditCommentForm(CommentDetailsForm):
+    """A moderator's correction of a comment."""
+
+
+class ModeratorReplyForm(FlaskForm):
+    """A moderator's answer to a comment, written from the queue."""
+
+    comment = comment_text_field()
+
+
+class ModerationForm(FlaskForm):
+    """A moderation button: nothing to fill in but the CSRF token."""
+
+
+class BulkModerationForm(FlaskForm):
+    """One action on the comments ticked in the queue."""
+
+    action = SelectField(choices=list(TRANSITIONS))
+    ids = SelectMultipleField(coerce=int, validate_choice=False)

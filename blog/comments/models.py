@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, Index, String, and_, func, or_, select
+from sqlalchemy import Enum, ForeignKey, Index, String, and_, false, func, or_, select
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from blog.extensions import LongText, db, utcnow
@@ -47,6 +47,8 @@ class Comment(db.Model):
     status_reason: Mapped[str] = mapped_column(String(100), default="")
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(255))
+    # Written by a moderator from the queue: approved at once and shown as the site's own.
+    is_moderator_reply: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     approved_at: Mapped[datetime | None]
 
@@ -56,6 +58,21 @@ class Comment(db.Model):
 
     def __repr__(self):
         return f"<Comment {self.id} on {self.target_key!r} {self.status}>"
+
+
+class ModerationLogEntry(db.Model):
+    """Who did what to a comment, and when: shown on the comment's row in the queue."""
+
+    __tablename__ = "comment_moderation_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"), index=True)
+    moderator: Mapped[str] = mapped_column(String(100))
+    # A transition's name ("approve", "spam", …), "edit" or "reply".
+    action: Mapped[str] = mapped_column(String(20))
+    old_status: Mapped[str] = mapped_column(String(20))
+    new_status: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 def top_level_comments(target_key: str):
@@ -119,3 +136,30 @@ def earlier_approved(author: str, email: str):
         .where(Comment.author == author, Comment.email == email, Comment.status == CommentStatus.APPROVED)
         .limit(1)
     )
+
+
+def comments_in_status(status: CommentStatus, search: str = ""):
+    """The moderation queue: comments in one status, newest first, optionally matching a search
+    in the author, email, IP or text."""
+    query = select(Comment).where(Comment.status == status).order_by(Comment.created_at.desc(), Comment.id.desc())
+    if search:
+        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(*(column.ilike(pattern, escape="\\") for column in
+                                  (Comment.author, Comment.email, Comment.ip, Comment.body_raw))))
+    return query
+
+
+def status_counts():
+    """How many comments stand in each status, as (status, count) rows."""
+    return select(Comment.status, func.count()).group_by(Comment.status)
+
+
+def log_entries(comment_ids):
+    """The moderation log of the given comments, oldest first."""
+    return (select(ModerationLogEntry).where(ModerationLogEntry.comment_id.in_(comment_ids))
+            .order_by(ModerationLogEntry.created_at, ModerationLogEntry.id))
+
+
+def thread_of(root_id: int):
+    """Every comment of one thread, its top-level comment included."""
+    return select(Comment).where(or_(Comment.id == root_id, Comment.root_id == root_id))

@@ -1,9 +1,15 @@
-"""Named events of the comments plugin, for hosts and other components to hang work on (blinker)."""
+"""Named events of the comments plugin, for hosts and other components to hang work on (blinker).
+
+Every signal's sender is the app.
+"""
 
 from blinker import Namespace
 
 _signals = Namespace()
 
-# Sent after a reader's comment is stored (not yet committed): sender is the app,
-# with ``comment`` and ``target`` (the CommentTarget it was posted on).
+# A reader's comment was stored and committed: ``comment``, ``target`` (its CommentTarget).
 comment_posted = _signals.signal("comment-posted")
+# A moderator moved a comment: ``comment``, ``old_status``, ``new_status`` (None: deleted), ``moderator``.
+comment_status_changed = _signals.signal("comment-status-changed")
+# A moderator edited a comment's author, email, url or text: ``comment``, ``moderator``.
+comment_edited = _signals.signal("comment-edited")

@@ -4,8 +4,7 @@ from flask import current_app, request
 
 from blog.comments.forms import CommentForm, FORBIDDEN_CHARACTERS
 from blog.comments.models import Comment, CommentStatus
-from blog.comments.moderation import ModerationPolicy
-from blog.comments.signals import comment_posted
+from blog.comments.moderation import ModerationPolicy, log_action
 from blog.comments.target import CommentTarget
 from blog.extensions import db, utcnow
 from blog.sanitize import clean_comment
@@ -34,7 +33,8 @@ def place_in_thread(comment: Comment, parent: Comment | None, max_depth: int):
 
 
 def submit_comment(target: CommentTarget, form: CommentForm) -> Comment:
-    """Store a validated comment with the status the moderation policy gives it; the caller commits."""
+    """Store a validated comment with the status the moderation policy gives it; the caller commits
+    and then sends ``comment_posted``."""
     user_agent = FORBIDDEN_CHARACTERS.sub("", request.user_agent.string)[:USER_AGENT_MAX]
     comment = Comment(
         target_key=target.key,
@@ -52,5 +52,17 @@ def submit_comment(target: CommentTarget, form: CommentForm) -> Comment:
         comment.approved_at = utcnow()
     db.session.add(comment)
     db.session.flush()
-    comment_posted.send(current_app._get_current_object(), comment=comment, target=target)
     return comment
+
+
+def reply_as_moderator(parent: Comment, text: str, moderator: str) -> Comment:
+    """A moderator's answer from the queue: the site's own voice, approved at once."""
+    now = utcnow()
+    reply = Comment(target_key=parent.target_key, author=moderator, email=current_app.config["COMMENTS_SITE_EMAIL"],
+                    body_raw=text, body_html=clean_comment(text), status=CommentStatus.APPROVED,
+                    status_reason="moderator's reply", is_moderator_reply=True, created_at=now, approved_at=now)
+    place_in_thread(reply, parent, current_app.config["COMMENTS_THREAD_DEPTH"])
+    db.session.add(reply)
+    db.session.flush()
+    log_action(reply, "reply", moderator, CommentStatus.APPROVED)
+    return reply

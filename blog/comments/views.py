@@ -5,6 +5,7 @@ from flask import Blueprint, abort, current_app, redirect
 from blog.comments.cookies import forget_author, remember_author, remember_held_comment
 from blog.comments.forms import CommentForm
 from blog.comments.section import comment_page, page_url
+from blog.comments.signals import comment_posted
 from blog.comments.submission import is_open, submit_comment
 from blog.comments.translation import gettext as _
 from blog.extensions import db
@@ -28,6 +29,7 @@ def submit(locator):
 
     comment = submit_comment(target, form)
     db.session.commit()
+    comment_posted.send(current_app._get_current_object(), comment=comment, target=target)
     location = page_url(target, comment_page(comment))
     if comment.is_approved:
         response = redirect(f"{location}#comment-{comment.id}", code=303)

@@ -55,6 +55,10 @@ class Post(db.Model):
         if self.published_at is None:
             self.published_at = utcnow()
 
+    def unpublish(self):
+        """Take the post off the site; it keeps its date for when it comes back."""
+        self.status = PostStatus.DRAFT
+
     def __repr__(self):
         return f"<Post {self.slug!r}>"
 
@@ -66,6 +70,16 @@ def published_posts():
         .where(Post.status == PostStatus.PUBLISHED)
         .order_by(Post.published_at.desc(), Post.id.desc())
     )
+
+
+def post_with_slug(slug: str):
+    """The post at this address, published or not."""
+    return select(Post).where(Post.slug == slug)
+
+
+def all_posts():
+    """Every post, drafts included, newest first: the admin's list."""
+    return select(Post).order_by(Post.created_at.desc(), Post.id.desc())
 
 
 def published_post(slug: str):

@@ -1,0 +1,73 @@
+"""The admin's pages: the dashboard at /admin/ and writing posts at /admin/posts."""
+
+from flask import Blueprint, redirect, render_template, url_for
+
+from blog.admin.forms import PostForm
+from blog.auth.access import admin_required
+from blog.commenting import comments
+from blog.comments import CommentStatus
+from blog.comments.models import comments_in_status, status_counts
+from blog.extensions import db
+from blog.posts.markup import render_markdown
+from blog.posts.models import Post, all_posts
+from blog.posts.slugs import slugify, unique_slug
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+NEWEST_PENDING = 5
+
+
+@bp.before_request
+def guard():
+    """Every page here is for signed-in admins only."""
+    return admin_required(lambda: None)()
+
+
+@bp.get("/")
+def dashboard():
+    """Counts per comment status and the newest comments waiting for approval."""
+    counts = {status.value: 0 for status in CommentStatus}
+    counts.update({status.value: count for status, count in db.session.execute(status_counts())})
+    pending = db.session.scalars(comments_in_status(CommentStatus.PENDING).limit(NEWEST_PENDING)).all()
+    targets = comments.resolve_targets({comment.target_key for comment in pending})
+    return render_template("admin/dashboard.html", counts=counts, pending=pending, targets=targets)
+
+
+@bp.get("/posts")
+def posts():
+    """Every post, drafts included."""
+    return render_template("admin/posts.html", posts=db.session.scalars(all_posts()).all())
+
+
+@bp.route("/posts/new", methods=["GET", "POST"])
+def new_post():
+    """Write a post; Preview shows it rendered without saving."""
+    return _write(Post(comments_open=True), PostForm())
+
+
+@bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+def edit_post(post_id):
+    """Change a post, publish or unpublish it, open or close its comments."""
+    post = db.get_or_404(Post, post_id)
+    form = PostForm(obj=post, post_id=post.id, body=post.body_source, is_published=post.is_published)
+    return _write(post, form)
+
+
+def _write(post: Post, form: PostForm):
+    """The one flow behind writing and editing: validate, preview or save."""
+    if not form.validate_on_submit():
+        status = 400 if form.is_submitted() else 200
+        return render_template("admin/post_form.html", form=form, post=post), status
+    if form.preview.data:
+        return render_template("admin/post_form.html", form=form, post=post, preview=render_markdown(form.body.data))
+    post.title = form.title.data
+    post.slug = form.slug.data or (post.slug if post.id else unique_slug(slugify(form.title.data)))
+    post.set_body(form.body.data)
+    post.comments_open = form.comments_open.data
+    if form.is_published.data:
+        post.publish()
+    else:
+        post.unpublish()
+    db.session.add(post)
+    db.session.commit()
+    return redirect(url_for("admin.edit_post", post_id=post.id), code=303)

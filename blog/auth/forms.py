@@ -1,0 +1,14 @@
+"""The sign-in form."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+
+class LoginForm(FlaskForm):
+    """An admin's name and password."""
+
+    username = StringField(_l("Username"), filters=[lambda value: value.strip() if value else value],
+                           validators=[DataRequired(), Length(max=100)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])

@@ -1,0 +1,57 @@
+"""Sign-in and sign-out at /admin/login and /admin/logout."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from werkzeug.exceptions import TooManyRequests
+
+from blog.auth.forms import LoginForm
+from blog.auth.models import admin_named
+from blog.auth.throttle import forget_failures, record_failure, retry_after
+from blog.extensions import db
+
+bp = Blueprint("auth", __name__, url_prefix="/admin")
+
+
+def _safe_next(target: str | None) -> str:
+    """Where to go after signing in: a path on this site only, never another host."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("admin.dashboard")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """The sign-in form; too many wrong passwords from one IP or for one name get 429 for a while."""
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        ip, username = request.remote_addr or "", form.username.data
+        wait = retry_after(ip, username)
+        if wait is not None:
+            raise TooManyRequests(_("Too many failed sign-ins. Please wait a few minutes before trying again."),
+                                  retry_after=wait)
+        admin = db.session.scalar(admin_named(username))
+        if admin is not None and admin.check_password(form.password.data):
+            forget_failures(ip, username)
+            db.session.commit()
+            session.clear()
+            login_user(admin)
+            return redirect(_safe_next(request.args.get("next")), code=303)
+        record_failure(ip, username)
+        db.session.commit()
+        form.password.errors.append(_("The username or password is not right."))
+        return render_template("auth/login.html", form=form), 401
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out (a POST with a CSRF token, so no link on another site can do it)."""
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"), code=303)

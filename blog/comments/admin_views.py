@@ -1,0 +1,107 @@
+"""The moderation desk at /admin/comments: the queue per status, actions one by one and in bulk,
+edits and replies. Every view is guarded by the host's ``moderator_required`` hook."""
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+
+from blog.comments.forms import BulkModerationForm, EditCommentForm, ModerationForm, ModeratorReplyForm, normalize
+from blog.comments.models import Comment, CommentStatus, comments_in_status, log_entries
+from blog.comments.moderation import TRANSITIONS, apply_action, can_apply, edit_comment
+from blog.comments.submission import reply_as_moderator
+from blog.comments.translation import gettext as _
+from blog.extensions import db
+
+bp = Blueprint("comments_admin", __name__, url_prefix="/admin/comments", template_folder="templates")
+
+QUEUE_STATUSES = [status.value for status in CommentStatus]
+
+
+@bp.before_request
+def guard():
+    """Only moderators: the host's check answers everyone else (a redirect to sign in)."""
+    return current_app.extensions["comments"].check_moderator()
+
+
+def _moderator() -> str:
+    return current_app.extensions["comments"].moderator_name()
+
+
+def _back_to_queue():
+    """Back where the moderator came from: the queue page named by ``next``, if it is one of ours."""
+    target = request.args.get("next", "")
+    queue = url_for("comments_admin.queue")
+    return redirect(target if target.startswith(queue) and "//" not in target else queue, code=303)
+
+
+@bp.get("")
+def queue():
+    """Comments in one status (pending by default), newest first, searchable, a page at a time."""
+    status = request.args.get("status", CommentStatus.PENDING.value)
+    if status not in QUEUE_STATUSES:
+        abort(404)
+    search = normalize(request.args.get("q", ""))[:200]
+    pagination = db.paginate(comments_in_status(CommentStatus(status), search),
+                             per_page=current_app.config["COMMENTS_ADMIN_PER_PAGE"], error_out=False)
+    ids = [comment.id for comment in pagination.items]
+    history = {}
+    for entry in db.session.scalars(log_entries(ids)) if ids else ():
+        history.setdefault(entry.comment_id, []).append(entry)
+    targets = current_app.extensions["comments"].resolve_targets({comment.target_key for comment in pagination.items})
+    return render_template("comments/admin/queue.html", status=status, statuses=QUEUE_STATUSES, search=search,
+                           pagination=pagination, history=history, targets=targets, transitions=TRANSITIONS,
+                           can_apply=can_apply, action_form=ModerationForm(), bulk_form=BulkModerationForm())
+
+
+@bp.post("/<int:comment_id>/<action>")
+def moderate(comment_id, action):
+    """One action on one comment; an action the comment's status does not allow is refused (409)."""
+    if action not in TRANSITIONS:
+        abort(404)
+    if not ModerationForm().validate_on_submit():
+        abort(400)
+    comment = db.get_or_404(Comment, comment_id)
+    if not apply_action(action, comment, _moderator()):
+        abort(409, _("A comment in this status cannot be moved that way."))
+    db.session.commit()
+    return _back_to_queue()
+
+
+@bp.post("/bulk")
+def bulk():
+    """One action on every ticked comment; those whose status does not allow it are left as they are."""
+    form = BulkModerationForm()
+    if not form.validate_on_submit():
+        abort(400)
+    moderator = _moderator()
+    for comment in db.session.scalars(db.select(Comment).where(Comment.id.in_(form.ids.data[:1000]))).all():
+        apply_action(form.action.data, comment, moderator)
+    db.session.commit()
+    return _back_to_queue()
+
+
+@bp.route("/<int:comment_id>/edit", methods=["GET", "POST"])
+def edit(comment_id):
+    """Correct a comment's author, email, url or text, through the same checks as a reader's form."""
+    comment = db.get_or_404(Comment, comment_id)
+    form = EditCommentForm(obj=comment, comment=comment.body_raw)
+    if form.validate_on_submit():
+        edit_comment(comment, form.author.data, form.email.data, form.url.data or "", form.comment.data,
+                     _moderator())
+        db.session.commit()
+        return _back_to_queue()
+    status = 400 if form.is_submitted() else 200
+    return render_template("comments/admin/edit.html", comment=comment, form=form), status
+
+
+@bp.post("/<int:comment_id>/reply")
+def reply(comment_id):
+    """Answer a comment as the site: the reply is approved at once, and so is the comment it answers."""
+    comment = db.get_or_404(Comment, comment_id)
+    form = ModeratorReplyForm()
+    if not form.validate_on_submit():
+        abort(400, form.comment.errors[0] if form.comment.errors else None)
+    moderator = _moderator()
+    if not comment.is_approved and not apply_action("approve", comment, moderator):
+        abort(409, _("A comment in this status cannot be moved that way."))
+    reply_as_moderator(comment, form.comment.data, moderator)
+    db.session.commit()
+    return _back_to_queue()
