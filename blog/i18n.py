@@ -16,6 +16,7 @@ def select_locale() -> str:
 
 def init_i18n(app):
     """Bind Babel and tell caches that pages differ by language."""
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["BLOG_DEFAULT_LANGUAGE"])
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["current_language"] = lambda: str(get_locale())
 

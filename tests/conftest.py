@@ -11,7 +11,9 @@ from sqlalchemy.engine import make_url
 
 from blog.config import normalize_database_url
 from blog.extensions import db
-from tests.factories import make_app
+from tests.factories import make_admin, make_app
+from tests.mail import Mailbox
+from tests.readers import AdminActions
 
 SERVER_DATABASES = {"postgresql": "TEST_POSTGRES_URL", "mariadb": "TEST_MARIADB_URL"}
 
@@ -35,6 +37,22 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def admin(app):
+    """An admin account "boss" and a browser of its own to sign in with (not yet signed in)."""
+    with app.app_context():
+        make_admin()
+    return AdminActions(app.test_client())
+
+
+@pytest.fixture
+def mailbox(app):
+    """A real SMTP server on loopback (aiosmtpd), with the app's MAIL_* settings pointing at it."""
+    with Mailbox() as box:
+        app.config.update(MAIL_SERVER=box.host, MAIL_PORT=box.port, MAIL_DEFAULT_SENDER="blog@example.org")
+        yield box
 
 
 @contextlib.contextmanager

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from blog import create_app
+from blog.auth.models import Admin
 from blog.comments.models import Comment, CommentStatus
 from blog.extensions import db, utcnow
 from blog.posts.models import Post, PostStatus
@@ -48,3 +49,12 @@ def make_comment(target_key: str, **overrides) -> Comment:
     db.session.add(comment)
     db.session.commit()
     return comment
+
+
+def make_admin(username="boss", password="correct horse battery staple") -> Admin:
+    """An admin account, committed."""
+    admin = Admin(username=username)
+    admin.set_password(password)
+    db.session.add(admin)
+    db.session.commit()
+    return admin

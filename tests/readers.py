@@ -41,3 +41,35 @@ class Reader:
         with self.client.post(self.page + "comments", data=data, headers=headers) as response:
             response.get_data()
         return response
+
+
+class AdminActions:
+    """An admin in a browser: signs in through the form and posts moderation buttons with a CSRF token."""
+
+    def __init__(self, client, username="boss", password="correct horse battery staple"):
+        self.client = client
+        self.username = username
+        self.password = password
+
+    def csrf_token(self, page="/admin/login") -> str:
+        with self.client.get(page) as response:
+            return CSRF_TOKEN.search(response.get_data(as_text=True)).group(1)
+
+    def login(self, username=None, password=None):
+        data = {"username": username or self.username, "password": password or self.password,
+                "csrf_token": self.csrf_token()}
+        with self.client.post("/admin/login", data=data) as response:
+            response.get_data()
+        return response
+
+    def logout(self):
+        with self.client.post("/admin/logout", data={"csrf_token": self.csrf_token("/admin/")}) as response:
+            response.get_data()
+        return response
+
+    def post(self, path, **data):
+        """POST an admin form; the CSRF token comes from the queue page, as a moderator's browser has it."""
+        data.setdefault("csrf_token", self.csrf_token("/admin/comments"))
+        with self.client.post(path, data=data) as response:
+            response.get_data()
+        return response

@@ -9,6 +9,7 @@ import threading
 from email.message import EmailMessage
 
 from flask import current_app, url_for
+from flask_babel import force_locale
 
 from blog.comments.models import CommentStatus
 from blog.comments.translation import gettext as _
@@ -19,7 +20,9 @@ def notify_moderators(app, comment, target):
     config = app.config
     if comment.status is not CommentStatus.PENDING or not config["COMMENTS_NOTIFY"]:
         return
-    message = _held_comment_message(comment, target)
+    # Written for the moderators in the site's language, not in the language of the reader who posted.
+    with force_locale(config.get("BABEL_DEFAULT_LOCALE", "en")):
+        message = _held_comment_message(comment, target)
     settings = {name: config[name] for name in config if name.startswith("MAIL_")}
     threading.Thread(target=send_mail, args=(settings, message, app.logger), name="comments-mail").start()
 
