@@ -15,6 +15,7 @@ from blog.errors import register_error_handlers
 from blog.extensions import csrf, db, login_manager, migrate
 from blog.i18n import init_i18n
 from blog.posts.views import bp as posts_bp
+from blog.security import add_security_headers
 from blog.sessions import SessionInterface
 from blog.site.views import bp as site_bp
 from blog.urls import absolute_url
@@ -47,6 +48,7 @@ def create_app(test_config=None, instance_path=None):
     app.register_blueprint(posts_bp)
     app.cli.add_command(blog_cli)
     register_error_handlers(app)
+    app.after_request(add_security_headers)
     app.jinja_env.globals["absolute_url"] = absolute_url
 
     proxies = {name: app.config[f"PROXY_FIX_X_{name.upper()}"] for name in ("for", "proto", "host")}

@@ -17,7 +17,9 @@ bp = Blueprint("auth", __name__, url_prefix="/admin")
 
 def _safe_next(target: str | None) -> str:
     """Where to go after signing in: a path on this site only, never another host."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    # Browsers read "/\\host" as "//host": a backslash anywhere disqualifies the target.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target \
+            and not urlsplit(target).netloc:
         return target
     return url_for("admin.dashboard")
 

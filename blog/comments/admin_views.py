@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from blog.comments.forms import BulkModerationForm, EditCommentForm, ModerationForm, ModeratorReplyForm, normalize
 from blog.comments.models import Comment, CommentStatus, comments_in_status, log_entries
 from blog.comments.moderation import TRANSITIONS, apply_action, can_apply, edit_comment
+from blog.comments.section import requested_page
 from blog.comments.submission import reply_as_moderator
 from blog.comments.translation import gettext as _
 from blog.extensions import db
@@ -39,7 +40,7 @@ def queue():
     if status not in QUEUE_STATUSES:
         abort(404)
     search = normalize(request.args.get("q", ""))[:200]
-    pagination = db.paginate(comments_in_status(CommentStatus(status), search),
+    pagination = db.paginate(comments_in_status(CommentStatus(status), search), page=requested_page("page"),
                              per_page=current_app.config["COMMENTS_ADMIN_PER_PAGE"], error_out=False)
     ids = [comment.id for comment in pagination.items]
     history = {}
@@ -83,9 +84,11 @@ def edit(comment_id):
     """Correct a comment's author, email, url or text, through the same checks as a reader's form."""
     comment = db.get_or_404(Comment, comment_id)
     form = EditCommentForm(obj=comment, comment=comment.body_raw)
+    if comment.is_moderator_reply:
+        del form.email  # the site's own reply has no reader's address to correct
     if form.validate_on_submit():
-        edit_comment(comment, form.author.data, form.email.data, form.url.data or "", form.comment.data,
-                     _moderator())
+        email = form.email.data if "email" in form else comment.email
+        edit_comment(comment, form.author.data, email, form.url.data or "", form.comment.data, _moderator())
         db.session.commit()
         return _back_to_queue()
     status = 400 if form.is_submitted() else 200
@@ -99,9 +102,11 @@ def reply(comment_id):
     form = ModeratorReplyForm()
     if not form.validate_on_submit():
         abort(400, form.comment.errors[0] if form.comment.errors else None)
-    moderator = _moderator()
-    if not comment.is_approved and not apply_action("approve", comment, moderator):
+    if comment.status not in (CommentStatus.PENDING, CommentStatus.APPROVED):
         abort(409, _("A comment in this status cannot be moved that way."))
+    moderator = _moderator()
+    if comment.status is CommentStatus.PENDING:
+        apply_action("approve", comment, moderator)
     reply_as_moderator(comment, form.comment.data, moderator)
     db.session.commit()
     return _back_to_queue()

@@ -12,6 +12,7 @@ from blog.comments.models import (
     Comment, approved_comment, approved_counts, approved_replies, top_level_comments, top_level_comments_before,
     visible_held_comments,
 )
+from blog.comments.submission import is_open
 from blog.comments.target import CommentTarget
 from blog.extensions import db
 
@@ -62,7 +63,7 @@ def reply_target(target: CommentTarget, form: CommentForm) -> Comment | None:
 
 def render_comments_section(target: CommentTarget, form: CommentForm | None = None) -> Markup:
     """The whole section for ``target``; pass the bound form when re-rendering after an error."""
-    pagination = db.paginate(top_level_comments(target.key), page=_requested_page(),
+    pagination = db.paginate(top_level_comments(target.key), page=requested_page(),
                              per_page=current_app.config["COMMENTS_PER_PAGE"], error_out=False)
     shown = list(pagination.items)
     if shown:
@@ -86,6 +87,7 @@ def render_comments_section(target: CommentTarget, form: CommentForm | None = No
     return Markup(render_template(
         "comments/_section.html", target=target, thread=build_thread(shown), pagination=pagination,
         count=count_approved(target.key), form=form, replying_to=replying_to, page_url=page_url,
+        is_open=is_open(target),
     ))
 
 
@@ -101,9 +103,9 @@ def page_url(target: CommentTarget, page: int, **params) -> str:
     return f"{target.url}?{urlencode(query)}" if query else target.url
 
 
-def _requested_page() -> int:
-    """The ?comments_page= asked for; nonsense means the first, and no page lies past MAX_PAGE."""
-    return min(parse_id(request.args.get("comments_page")) or 1, MAX_PAGE)
+def requested_page(parameter: str = "comments_page") -> int:
+    """The page number a query parameter asks for; nonsense means the first, and none lies past MAX_PAGE."""
+    return min(parse_id(request.args.get(parameter)) or 1, MAX_PAGE)
 
 
 def mark_personal_responses(response):

@@ -1,6 +1,8 @@
 """The plugin's public blueprint: posting a comment (DESIGN.md section 5)."""
 
-from flask import Blueprint, abort, current_app, redirect
+from flask import Blueprint, abort, current_app, redirect, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import Forbidden, NotFound
 
 from blog.comments.cookies import forget_author, remember_author, remember_held_comment
 from blog.comments.forms import CommentForm
@@ -41,3 +43,17 @@ def submit(locator):
     else:
         forget_author(response)
     return response
+
+
+@bp.errorhandler(CSRFError)
+def expired_form(error):
+    """A missing or stale CSRF token (the host's CSRFProtect refused the post): the page again with
+    the reader's text kept and a fresh token, so nothing typed is lost (400)."""
+    target = current_app.extensions["comments"].load_target((request.view_args or {}).get("locator", ""))
+    if target is None or not target.is_published:
+        return current_app.handle_user_exception(NotFound())
+    if not is_open(target):
+        return current_app.handle_user_exception(Forbidden(_("Comments are closed.")))
+    form = CommentForm(target_key=target.key)
+    form.validate()
+    return current_app.extensions["comments"].render_page(target, form, 400)

@@ -1,6 +1,6 @@
 """Public pages of the blog: the list of posts and each post."""
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, render_template, request
 
 from blog.commenting import comment_counts, target_for
 from blog.extensions import db
@@ -8,11 +8,15 @@ from blog.posts.models import published_post, published_posts
 
 bp = Blueprint("posts", __name__)
 
+# Far past any real blog, and small enough that its SQL OFFSET never overflows a 64-bit integer.
+MAX_PAGE = 1_000_000
+
 
 @bp.get("/")
 def index():
     """Published posts, newest first, a page at a time."""
-    pagination = db.paginate(published_posts(), per_page=current_app.config["BLOG_POSTS_PER_PAGE"], error_out=True)
+    page = min(request.args.get("page", 1, type=int), MAX_PAGE)
+    pagination = db.paginate(published_posts(), page=page, per_page=current_app.config["BLOG_POSTS_PER_PAGE"])
     counts = comment_counts(pagination.items)
     return render_template("posts/index.html", pagination=pagination, comment_counts=counts)
 

@@ -10,7 +10,7 @@ from blog.comments import Comment, CommentStatus
 from blog.extensions import db, utcnow
 from blog.posts.models import Post, PostStatus
 from tests.factories import make_app, make_comment, make_post
-from tests.readers import Reader
+from tests.readers import CSRF_TOKEN, Reader
 
 
 def stored(app) -> list[Comment]:
@@ -106,11 +106,22 @@ def test_limits_count_characters_not_bytes(app, reader):
 
 
 @pytest.mark.parametrize("token", [None, "", "garbage", "IjEyMyI.ZZZZ.ZZZZ"])
-def test_missing_or_bad_csrf_token_is_400(app, reader, token):
-    response = reader.post(csrf_token=token)
+def test_missing_or_bad_csrf_token_is_400_with_the_form_kept(app, reader, token):
+    response = reader.post(csrf_token=token, comment="Words I do not want to lose.")
+    page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert "The form has expired" in response.get_data(as_text=True)
+    assert "This form has expired or did not come from this site." in page
+    assert "Words I do not want to lose." in page
     assert stored(app) == []
+    # The page carries a fresh token: sending the same form again works.
+    fresh = CSRF_TOKEN.search(page).group(1)
+    assert reader.post(csrf_token=fresh, comment="Words I do not want to lose.").status_code == 303
+    assert len(stored(app)) == 1
+
+
+def test_expired_form_message_in_dutch(reader):
+    page = reader.post(csrf_token="garbage", language="nl").get_data(as_text=True)
+    assert "Dit formulier is verlopen of kwam niet van deze site." in page
 
 
 def test_another_sessions_csrf_token_is_400(app, post):

@@ -105,3 +105,8 @@ def test_on_every_database(matrix_app):
     response = matrix_app.test_client().get("/how-ketamine-works/")
     assert response.status_code == 200
     assert "N-methyl-D-aspartate (NMDA) receptor" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999", "1000001", "-1", "0"])
+def test_index_with_a_nonsense_page_is_404_not_500(client, page):
+    assert client.get("/", query_string={"page": page}).status_code == 404
