@@ -817,3 +817,12 @@ def test_queue_search_is_literal_on_every_database(matrix_desk):
     assert queue_ids(queue_page(desk, q="C:\\t")) == [backslash]
     assert queue_ids(queue_page(desk, q="100% SURE")) == [percent]
 
+
+
+def test_a_moderators_reply_is_marked_as_the_sites_on_the_public_page(app, desk, post):
+    parent_id = add(app, post)
+    send(desk, f"/admin/comments/{parent_id}/reply", comment="Thanks for reading.")
+    reply = only_reply(app, parent_id)
+    item = by_id(public_page(app), f"comment-{reply.id}")
+    assert "bypostauthor" in item.get("class").split()
+    assert "Site team" in "".join(item.itertext())
