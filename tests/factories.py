@@ -16,6 +16,10 @@ def make_app(tmp_path, **settings):
         "TESTING": True,
         "SECRET_KEY": "test secret key",
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'blog.sqlite3'}",
+        # A test posts many comments at once from one address, as soon as it has the form:
+        # the flood limit and the too-fast trap are switched on by the tests about them.
+        "COMMENTS_FLOOD_SECONDS": 0,
+        "COMMENTS_MIN_FILL_SECONDS": 0,
     }
     config.update(settings)
     return create_app(config, instance_path=str(tmp_path / "instance"))

@@ -1,28 +1,34 @@
-"""A reader's browser for tests: reads a page and posts the comment form on it, CSRF token and all."""
+"""A reader's browser for tests: reads a page and posts the comment form on it, hidden fields and all."""
 
 import re
 
 CSRF_TOKEN = re.compile(r'<input[^>]*\bname="csrf_token"[^>]*\bvalue="([^"]+)"')
+FORM_STAMP = re.compile(r'<input[^>]*\bname="issued"[^>]*\bvalue="([^"]+)"')
 
 
 class Reader:
-    """One browser (one cookie jar): reads the post page once for its CSRF token, then posts the form
-    on it as often as asked, as a person would. Every response comes back read and closed, so its
-    status, headers and text can still be looked at."""
+    """One browser (one cookie jar): reads the post page once for its form's hidden fields (the CSRF
+    token, the signed time the form was served), then posts the form as often as asked, as a person
+    would. Every response comes back read and closed, so its status, headers and text can still be
+    looked at."""
 
     def __init__(self, client, page="/hello/"):
         self.client = client
         self.page = page
-        self._token = None
+        self._hidden = None
+
+    def hidden_fields(self) -> dict[str, str]:
+        """The page form's hidden values, kept once found; empty while the page has no form."""
+        if self._hidden is None:
+            page = self.get().get_data(as_text=True)
+            token, stamp = CSRF_TOKEN.search(page), FORM_STAMP.search(page)
+            if not token:
+                return {"csrf_token": "", "issued": ""}
+            self._hidden = {"csrf_token": token.group(1), "issued": stamp.group(1) if stamp else ""}
+        return self._hidden
 
     def csrf_token(self) -> str:
-        """The token of the page's form, kept once found; "" while the page has no form."""
-        if self._token is None:
-            match = CSRF_TOKEN.search(self.get().get_data(as_text=True))
-            if not match:
-                return ""
-            self._token = match.group(1)
-        return self._token
+        return self.hidden_fields()["csrf_token"]
 
     def get(self, path=None, language=None):
         """GET ``path`` (the post page unless given)."""
@@ -34,7 +40,7 @@ class Reader:
     def post(self, language=None, **fields):
         """Submit the comment form with sensible defaults; ``None`` leaves a field out."""
         data = {"author": "Ann Reader", "email": "ann@example.org", "url": "", "comment": "Thank you!",
-                "parent": "0", "csrf_token": self.csrf_token()}
+                "parent": "0", **self.hidden_fields()}
         data.update(fields)
         data = {name: value for name, value in data.items() if value is not None}
         headers = {"Accept-Language": language} if language else {}

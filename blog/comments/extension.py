@@ -24,6 +24,12 @@ DEFAULTS = {
     # A comment containing one of these (in any field) is held / trashed.
     "COMMENTS_MODERATION_WORDS": [],
     "COMMENTS_DISALLOWED_WORDS": [],
+    # Minimum seconds between two comments from one IP or one email; 0 turns the limit off.
+    "COMMENTS_FLOOD_SECONDS": 15,
+    # A form sent sooner than this after it was served is a bot's (stored as spam, answered as held).
+    "COMMENTS_MIN_FILL_SECONDS": 3,
+    # ...and so is one sent later than this (seconds).
+    "COMMENTS_FORM_MAX_AGE": 24 * 3600,
     # Comments per page of the moderation queue.
     "COMMENTS_ADMIN_PER_PAGE": 20,
     # Addresses mailed when a comment is held; [] mails no one.
@@ -107,8 +113,12 @@ class Comments:
             abort(403)
         return self._moderator_required(lambda: None)()
 
+    def current_moderator(self) -> str | None:
+        """The signed-in moderator's name, or None for a reader."""
+        return self._load_moderator() if self._load_moderator else None
+
     def moderator_name(self) -> str:
-        return (self._load_moderator() if self._load_moderator else None) or "moderator"
+        return self.current_moderator() or "moderator"
 
     def resolve_targets(self, keys) -> dict:
         return self._resolve_targets(keys) if self._resolve_targets and keys else {}

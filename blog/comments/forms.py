@@ -102,11 +102,15 @@ class CommentForm(CommentDetailsForm):
     remember = BooleanField(_l("Save my name, email, and website in this browser for the next time I comment."))
     # The honeypot: hidden from people by the stylesheet, filled in by bots that fill in everything.
     homepage = StringField(_l("Leave this field empty"))
+    # When the form was served, signed (blog.comments.timing): a bot posts sooner than a person can.
+    issued = HiddenField()
 
     def __init__(self, *args, target_key=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.target_key = target_key
         self.parent_comment = None
+        # Why a valid comment was still not taken (a duplicate, a flood), shown above the form.
+        self.refusal = None
 
     def validate_parent(self, field):
         """A reply's parent must be an approved comment of the same thread."""

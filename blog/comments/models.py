@@ -75,6 +75,20 @@ class ModerationLogEntry(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class FloodMark(db.Model):
+    """A commenter (an IP or an email address) who may not post again until a moment has passed.
+
+    One row per key, claimed by inserting it: two workers racing for the same key cannot both win,
+    as the primary key lets only one insert through.
+    """
+
+    __tablename__ = "comment_flood_mark"
+
+    # "ip:203.0.113.9" or "email:reader@example.org".
+    key: Mapped[str] = mapped_column(String(110), primary_key=True)
+    until: Mapped[datetime]
+
+
 def top_level_comments(target_key: str):
     """A thread's approved top-level comments, oldest first: what the page paginates."""
     return (
@@ -127,6 +141,15 @@ def top_level_comments_before(comment: "Comment"):
     earlier = or_(Comment.created_at < comment.created_at,
                   and_(Comment.created_at == comment.created_at, Comment.id < comment.id))
     return select(func.count()).select_from(top_level_comments(comment.target_key).where(earlier).subquery())
+
+
+def earlier_texts(comment: "Comment"):
+    """What the same person already said in the same place; the caller compares the texts exactly,
+    as a case-insensitive collation (MariaDB's default) would call "Hi" and "hi" the same."""
+    return select(Comment.body_raw).where(
+        Comment.target_key == comment.target_key, Comment.parent_id == comment.parent_id,
+        Comment.author == comment.author, Comment.email == comment.email,
+    )
 
 
 def earlier_approved(author: str, email: str):

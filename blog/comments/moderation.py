@@ -26,7 +26,7 @@ TRANSITIONS = {
 
 class ModerationPolicy:
     """Decide a new comment's status from the COMMENTS_* settings, in WordPress's order:
-    disallowed words trash it, then the honeypot marks spam, then any hold rule holds it."""
+    disallowed words trash it, then a sprung bot trap marks spam, then any hold rule holds it."""
 
     def __init__(self, config):
         self.mode = config["COMMENTS_MODERATION"]
@@ -36,11 +36,11 @@ class ModerationPolicy:
         self.moderation_words = config["COMMENTS_MODERATION_WORDS"]
         self.disallowed_words = config["COMMENTS_DISALLOWED_WORDS"]
 
-    def decide(self, comment: Comment, *, is_bot: bool = False) -> Verdict:
-        """The status for a comment about to be stored."""
+    def decide(self, comment: Comment, *, bot_verdict: Verdict | None = None) -> Verdict:
+        """The status for a comment about to be stored; ``bot_verdict`` is what the form's bot traps found."""
         return (
             spam.disallowed_word(comment, self.disallowed_words)
-            or spam.honeypot(is_bot)
+            or bot_verdict
             or self._hold_rule(comment)
             or Verdict(CommentStatus.APPROVED, "")
         )

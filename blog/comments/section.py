@@ -14,6 +14,7 @@ from blog.comments.models import (
 )
 from blog.comments.submission import is_open
 from blog.comments.target import CommentTarget
+from blog.comments.timing import form_age, issue_form_stamp
 from blog.extensions import db
 
 # Far past any real thread, and small enough that its SQL OFFSET never overflows a 64-bit integer.
@@ -78,6 +79,8 @@ def render_comments_section(target: CommentTarget, form: CommentForm | None = No
     remembered = remembered_author()
     if form is None:
         form = CommentForm(formdata=None, target_key=target.key, remember=bool(remembered), **remembered)
+    if form_age(form.issued.data) is None:
+        form.issued.data = issue_form_stamp()
     replying_to = reply_target(target, form)
     if replying_to is not None:
         form.parent.data = str(replying_to.id)

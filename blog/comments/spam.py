@@ -30,6 +30,18 @@ def honeypot(is_filled: bool) -> Verdict | None:
     return Verdict(CommentStatus.SPAM, "honeypot field filled") if is_filled else None
 
 
+def form_timing(age: float | None, min_seconds: float, max_seconds: float) -> Verdict | None:
+    """A form sent sooner than a person could fill it, later than it lives, or with a forged or missing
+    stamp is a bot's."""
+    if age is None:
+        return Verdict(CommentStatus.SPAM, "form stamp missing or forged")
+    if age < min_seconds:
+        return Verdict(CommentStatus.SPAM, f"form sent {age:.0f} s after it was served")
+    if age > max_seconds:
+        return Verdict(CommentStatus.SPAM, "form older than its lifetime")
+    return None
+
+
 def disallowed_word(comment: Comment, words) -> Verdict | None:
     """A word from COMMENTS_DISALLOWED_WORDS anywhere sends the comment to the trash."""
     word = _first_word_in(_searchable_text(comment), words)

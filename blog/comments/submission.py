@@ -2,10 +2,13 @@
 
 from flask import current_app, request
 
-from blog.comments.forms import CommentForm, FORBIDDEN_CHARACTERS
-from blog.comments.models import Comment, CommentStatus
+from blog.comments import flood, spam
+from blog.comments.forms import FORBIDDEN_CHARACTERS, CommentForm
+from blog.comments.models import Comment, CommentStatus, earlier_texts
 from blog.comments.moderation import ModerationPolicy, log_action
 from blog.comments.target import CommentTarget
+from blog.comments.timing import form_age
+from blog.comments.translation import gettext as _
 from blog.extensions import db, utcnow
 from blog.sanitize import clean_comment
 
@@ -32,9 +35,19 @@ def place_in_thread(comment: Comment, parent: Comment | None, max_depth: int):
         comment.parent_id, comment.root_id, comment.depth = parent.id, parent.root_id or parent.id, parent.depth + 1
 
 
-def submit_comment(target: CommentTarget, form: CommentForm) -> Comment:
+class Refusal(Exception):
+    """A valid form that is still not taken: a duplicate (409) or too soon after the last (429)."""
+
+    def __init__(self, status: int, message: str, retry_after: int | None = None):
+        super().__init__(message)
+        self.status, self.message, self.retry_after = status, message, retry_after
+
+
+def submit_comment(target: CommentTarget, form: CommentForm, is_moderator: bool = False) -> Comment:
     """Store a validated comment with the status the moderation policy gives it; the caller commits
-    and then sends ``comment_posted``."""
+    and then sends ``comment_posted``. Raises ``Refusal`` for a duplicate, or a flood (moderators
+    are exempt from the flood limit)."""
+    config = current_app.config
     user_agent = FORBIDDEN_CHARACTERS.sub("", request.user_agent.string)[:USER_AGENT_MAX]
     comment = Comment(
         target_key=target.key,
@@ -46,8 +59,16 @@ def submit_comment(target: CommentTarget, form: CommentForm) -> Comment:
         ip=request.remote_addr,
         user_agent=user_agent or None,
     )
-    place_in_thread(comment, form.parent_comment, current_app.config["COMMENTS_THREAD_DEPTH"])
-    comment.status, comment.status_reason = ModerationPolicy(current_app.config).decide(comment, is_bot=form.is_bot)
+    place_in_thread(comment, form.parent_comment, config["COMMENTS_THREAD_DEPTH"])
+    if comment.body_raw in db.session.scalars(earlier_texts(comment)):
+        raise Refusal(409, _("Duplicate comment detected; it looks as though you’ve already said that!"))
+    if config["COMMENTS_FLOOD_SECONDS"] and not is_moderator:
+        wait = flood.claim(flood.flood_keys(comment.ip, comment.email), config["COMMENTS_FLOOD_SECONDS"])
+        if wait is not None:
+            raise Refusal(429, _("You are posting comments too quickly. Slow down."), retry_after=wait)
+    bot_verdict = spam.honeypot(form.is_bot) or spam.form_timing(
+        form_age(form.issued.data), config["COMMENTS_MIN_FILL_SECONDS"], config["COMMENTS_FORM_MAX_AGE"])
+    comment.status, comment.status_reason = ModerationPolicy(config).decide(comment, bot_verdict=bot_verdict)
     if comment.status is CommentStatus.APPROVED:
         comment.approved_at = utcnow()
     db.session.add(comment)

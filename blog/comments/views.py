@@ -1,6 +1,6 @@
 """The plugin's public blueprint: posting a comment (DESIGN.md section 5)."""
 
-from flask import Blueprint, abort, current_app, redirect, request
+from flask import Blueprint, abort, current_app, make_response, redirect, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import Forbidden, NotFound
 
@@ -8,7 +8,7 @@ from blog.comments.cookies import forget_author, remember_author, remember_held_
 from blog.comments.forms import CommentForm
 from blog.comments.section import comment_page, page_url
 from blog.comments.signals import comment_posted
-from blog.comments.submission import is_open, submit_comment
+from blog.comments.submission import Refusal, is_open, submit_comment
 from blog.comments.translation import gettext as _
 from blog.extensions import db
 
@@ -18,7 +18,8 @@ bp = Blueprint("comments", __name__, template_folder="templates", static_folder=
 
 @bp.post("/<locator>/comments")
 def submit(locator):
-    """Take a reader's comment: 303 back to the page, or the page again with the errors (400)."""
+    """Take a reader's comment: 303 back to the page, or the page again with the errors (400), or with
+    why a valid comment was not taken (409 duplicate, 429 too soon), the reader's text kept each time."""
     comments = current_app.extensions["comments"]
     target = comments.load_target(locator)
     if target is None or not target.is_published:
@@ -29,7 +30,14 @@ def submit(locator):
     if not form.validate_on_submit():
         return comments.render_page(target, form, 400)
 
-    comment = submit_comment(target, form)
+    try:
+        comment = submit_comment(target, form, is_moderator=comments.current_moderator() is not None)
+    except Refusal as refusal:
+        form.refusal = refusal.message
+        response = make_response(comments.render_page(target, form, refusal.status))
+        if refusal.retry_after:
+            response.headers["Retry-After"] = str(refusal.retry_after)
+        return response
     db.session.commit()
     comment_posted.send(current_app._get_current_object(), comment=comment, target=target)
     location = page_url(target, comment_page(comment))

@@ -110,7 +110,7 @@ def host_app(tmp_path):
     """A bare Flask app of a few lines hosting the plugin: no blog posts, admin or auth."""
     app = Flask("toy_host")
     app.config.update(SECRET_KEY="toy", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'toy.sqlite3'}",
-                      COMMENTS_MODERATION="none")
+                      COMMENTS_MODERATION="none", COMMENTS_MIN_FILL_SECONDS=0)
     db.init_app(app)
     Babel(app)
     comments = Comments(app)

@@ -7,17 +7,14 @@ from sqlalchemy import select
 
 from blog.comments import Comment, Comments, CommentStatus
 from blog.extensions import db
-from tests.readers import CSRF_TOKEN
+from tests.readers import CSRF_TOKEN, Reader
 
 
 def test_toy_host_shows_the_form_and_takes_a_comment(host_app):
     client = host_app.test_client()
     page = client.get("/about/").get_data(as_text=True)
     assert 'action="/about/comments"' in page and "Leave a Reply" in page
-    token = CSRF_TOKEN.search(page).group(1)
-    response = client.post("/about/comments", data={
-        "author": "Toy", "email": "toy@example.org", "comment": "Works anywhere.", "csrf_token": token,
-    })
+    response = Reader(client, "/about/").post(author="Toy", email="toy@example.org", comment="Works anywhere.")
     assert response.status_code == 303
     with host_app.app_context():
         comment = db.session.scalars(select(Comment)).one()

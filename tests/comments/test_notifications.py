@@ -12,7 +12,7 @@ from sqlalchemy import select
 from blog.comments import Comment, CommentStatus
 from blog.extensions import db
 from tests.factories import make_comment
-from tests.readers import CSRF_TOKEN
+from tests.readers import CSRF_TOKEN, FORM_STAMP
 from tests.servers import free_port
 
 MODERATOR = "mod@example.org"
@@ -41,8 +41,9 @@ def only_comment(app) -> Comment:
 def post_comment(client, headers=None, **fields):
     """The comment form on /hello/, read and sent by one browser with the given headers."""
     with client.get("/hello/", headers=headers) as page:
-        csrf_token = CSRF_TOKEN.search(page.get_data(as_text=True)).group(1)
-    data = {**HELD, "url": "", "parent": "0", "csrf_token": csrf_token, **fields}
+        html = page.get_data(as_text=True)
+    hidden = {"csrf_token": CSRF_TOKEN.search(html).group(1), "issued": FORM_STAMP.search(html).group(1)}
+    data = {**HELD, "url": "", "parent": "0", **hidden, **fields}
     with client.post("/hello/comments", data=data, headers=headers) as response:
         response.get_data()
     return response
