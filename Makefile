@@ -8,7 +8,7 @@ PORT ?= 8000
 PO_FILES := $(shell find blog -name '*.po')
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run test translations extract-messages migration clean
+.PHONY: run test lint translations extract-messages migration clean
 
 run: $(VENV)/.run-installed translations
 	$(FLASK) db upgrade
@@ -17,6 +17,9 @@ run: $(VENV)/.run-installed translations
 
 test: $(VENV)/.dev-installed translations
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check blog tests migrations/env.py
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

@@ -127,7 +127,8 @@ ALLOWED_MARKUP = [
     ("1 < 2 > 0", "<p>1 &lt; 2 &gt; 0</p>"),
     # A tag the reader broke across lines stays one tag.
     ('<b\ntitle="t">x</b>', "<p><b>x</b></p>"),
-    ('<a href="https://example.org"\ntitle="t">x</a>', '<p><a href="https://example.org" title="t" rel="nofollow ugc">x</a></p>'),
+    ('<a href="https://example.org"\ntitle="t">x</a>',
+     '<p><a href="https://example.org" title="t" rel="nofollow ugc">x</a></p>'),
 ]
 
 

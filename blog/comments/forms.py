@@ -6,7 +6,14 @@ from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, EmailField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField, URLField,
+    BooleanField,
+    EmailField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    URLField,
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 

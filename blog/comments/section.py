@@ -9,7 +9,12 @@ from markupsafe import Markup
 from blog.comments.cookies import held_comment_ids, remembered_author
 from blog.comments.forms import CommentForm, parse_id
 from blog.comments.models import (
-    Comment, approved_comment, approved_counts, approved_replies, top_level_comments, top_level_comments_before,
+    Comment,
+    approved_comment,
+    approved_counts,
+    approved_replies,
+    top_level_comments,
+    top_level_comments_before,
     visible_held_comments,
 )
 from blog.comments.submission import is_open

@@ -11,8 +11,7 @@ from blog.posts.models import Post, PostStatus
 from blog.posts.slugs import RESERVED_SLUGS
 from tests.factories import make_admin, make_app, make_post
 from tests.pages import by_id, parse_page, with_class
-from tests.readers import AdminActions, Reader
-from tests.readers import CSRF_TOKEN
+from tests.readers import CSRF_TOKEN, AdminActions, Reader
 
 EDIT_URL = re.compile(r"^/admin/posts/(\d+)/edit$")
 

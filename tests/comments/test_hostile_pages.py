@@ -12,8 +12,16 @@ from blog.comments.models import Comment
 from blog.extensions import db
 from blog.sanitize import COMMENT_ATTRIBUTES, COMMENT_TAGS
 from tests.data.hostile_inputs import HOSTILE_INPUTS
-from tests.pages import (descendants, elements, elements_by_id, first_with_class, parents_of, parse_fragment,
-                         parse_page, text_of)
+from tests.pages import (
+    descendants,
+    elements,
+    elements_by_id,
+    first_with_class,
+    parents_of,
+    parse_fragment,
+    parse_page,
+    text_of,
+)
 from tests.readers import Reader
 
 # Every comment approved at once, however many links it holds, and all of them on one page.
