@@ -1,5 +1,6 @@
 """Database engine settings that the URL alone cannot carry, and the health check."""
 
+from flask import has_request_context, request
 from sqlalchemy import event, text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -9,16 +10,34 @@ from blog.extensions import UTCDateTime, db
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
+# Requests that only read; every other transaction may write, and takes SQLite's write lock up front.
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def init_database(app):
     """Tune every connection the app's engine opens."""
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin_sqlite)
+
+
+def _begin_sqlite(connection):
+    """Begin a transaction ourselves, IMMEDIATE when it may write.
+
+    A deferred SQLite transaction that has read and then wants to write fails at once with
+    "database is locked" when another worker is writing, whatever the busy timeout. Taking the
+    write lock at BEGIN makes concurrent writers queue for it instead, so no comment is lost.
+    """
+    is_read_only = has_request_context() and request.method in READ_ONLY_METHODS
+    connection.exec_driver_sql("BEGIN" if is_read_only else "BEGIN IMMEDIATE")
 
 
 def _configure_sqlite(dbapi_connection, connection_record):
-    """WAL lets readers and a writer work at once; the busy timeout makes writers queue."""
+    """WAL lets readers and a writer work at once; the busy timeout makes writers queue. The driver's
+    own implicit BEGIN is switched off: _begin_sqlite emits ours."""
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode = WAL")

@@ -11,10 +11,12 @@ from tests.factories import make_app
 def failing_app(tmp_path):
     """An app with a route that writes, then fails the way a bug would."""
     app = make_app(tmp_path, TESTING=False, SECRET_KEY="k")
+    with app.app_context():
+        db.session.execute(text("CREATE TABLE scratch (x INTEGER)"))
+        db.session.commit()
 
     @app.get("/boom")
     def boom():
-        db.session.execute(text("CREATE TABLE IF NOT EXISTS scratch (x INTEGER)"))
         db.session.execute(text("INSERT INTO scratch VALUES (1)"))
         raise RuntimeError("secret internals: SELECT password FROM admin")
 
