@@ -1,21 +1,15 @@
 """Fixtures shared by every test: the app on a fresh SQLite file, its client and CLI runner,
 and a database matrix that adds PostgreSQL and MariaDB when their URLs are given."""
 
-import contextlib
 import os
-import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from blog.config import normalize_database_url
 from blog.extensions import db
+from tests.databases import SERVER_DATABASES, scratch_database
 from tests.factories import make_admin, make_app
 from tests.mail import Mailbox
 from tests.readers import AdminActions
-
-SERVER_DATABASES = {"postgresql": "TEST_POSTGRES_URL", "mariadb": "TEST_MARIADB_URL"}
 
 
 @pytest.fixture
@@ -53,24 +47,6 @@ def mailbox(app):
     with Mailbox() as box:
         app.config.update(MAIL_SERVER=box.host, MAIL_PORT=box.port, MAIL_DEFAULT_SENDER="blog@example.org")
         yield box
-
-
-@contextlib.contextmanager
-def scratch_database(server_url):
-    """A new, empty database on a PostgreSQL or MariaDB server, dropped afterwards."""
-    url = make_url(normalize_database_url(server_url))
-    name = f"blog_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    charset = " CHARACTER SET utf8mb4" if url.get_backend_name() == "mysql" else ""
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE {name}{charset}"))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        force = " WITH (FORCE)" if url.get_backend_name() == "postgresql" else ""
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE {name}{force}"))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mariadb"])

@@ -7,7 +7,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -37,6 +36,13 @@ def flask_command(environment, *arguments) -> subprocess.CompletedProcess:
 @contextlib.contextmanager
 def gunicorn(environment, workers=2, ready_path="/healthz", timeout=30):
     """Serve the blog with gunicorn.conf.py on a free loopback port; yield its base URL."""
+    with gunicorn_process(environment, workers, ready_path, timeout) as (base_url, _process):
+        yield base_url
+
+
+@contextlib.contextmanager
+def gunicorn_process(environment, workers=2, ready_path="/healthz", timeout=30):
+    """Like ``gunicorn``, yielding the base URL and the master process too, for tests that signal it."""
     port = free_port()
     environment = dict(environment, HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY=str(workers))
     # gunicorn's own log goes to a file, not a pipe that could fill up and stall the workers.
@@ -53,11 +59,11 @@ def gunicorn(environment, workers=2, ready_path="/healthz", timeout=30):
             try:
                 with urllib.request.urlopen(base_url + ready_path, timeout=2):
                     break
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # refused, reset or timed out while the workers boot
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        yield base_url
+        yield base_url, process
     finally:
         process.terminate()
         process.wait(timeout=30)
