@@ -5,6 +5,7 @@ from datetime import timedelta
 from blog import create_app
 from blog.auth.models import Admin
 from blog.comments.models import Comment, CommentStatus
+from blog.comments.thread_cache import touch_thread
 from blog.extensions import db, utcnow
 from blog.posts.models import Post, PostStatus
 from blog.sanitize import clean_comment
@@ -51,6 +52,7 @@ def make_comment(target_key: str, **overrides) -> Comment:
     if comment.status is CommentStatus.APPROVED:
         comment.approved_at = comment.created_at
     db.session.add(comment)
+    touch_thread(target_key)  # as every writer of comments must, for the rendered-thread cache
     db.session.commit()
     return comment
 

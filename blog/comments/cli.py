@@ -5,6 +5,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from blog.comments.models import Comment
+from blog.comments.thread_cache import touch_thread
 from blog.extensions import db
 from blog.sanitize import clean_comment
 
@@ -24,11 +25,15 @@ def resanitize():
         ).all()
         if not batch:
             break
+        changed_threads = set()
         for comment in batch:
             html = clean_comment(comment.body_raw)
             if html != comment.body_html:
                 comment.body_html = html
+                changed_threads.add(comment.target_key)
                 changed += 1
+        for target_key in changed_threads:
+            touch_thread(target_key)
         total += len(batch)
         last_id = batch[-1].id
         db.session.commit()

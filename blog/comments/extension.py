@@ -7,6 +7,7 @@ from blog.comments.moderation import ModerationPolicy
 from blog.comments.notifications import notify_moderators
 from blog.comments.section import mark_personal_responses, render_comments_section
 from blog.comments.signals import comment_posted
+from blog.comments.thread_cache import RenderedThreads
 from blog.comments.translation import markup_gettext, markup_ngettext
 from blog.comments.views import bp
 
@@ -76,6 +77,7 @@ class Comments:
             app.config.setdefault(key, value)
         ModerationPolicy(app.config)  # a bad setting fails at start-up, not on a reader's comment
         app.extensions["comments"] = self
+        app.extensions["comments.rendered_threads"] = RenderedThreads()
         app.register_blueprint(bp)
         app.register_blueprint(admin_bp)
         app.jinja_env.globals.update(comments_section=render_comments_section, _c=markup_gettext, _cn=markup_ngettext)

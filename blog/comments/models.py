@@ -89,6 +89,15 @@ class FloodMark(db.Model):
     until: Mapped[datetime]
 
 
+class ThreadVersion(db.Model):
+    """How many times a thread has changed: the key to its cached rendering."""
+
+    __tablename__ = "comment_thread_version"
+
+    target_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    version: Mapped[int] = mapped_column(default=0)
+
+
 def top_level_comments(target_key: str):
     """A thread's approved top-level comments, oldest first: what the page paginates."""
     return (

@@ -7,6 +7,7 @@ from blog.comments import spam
 from blog.comments.models import Comment, CommentStatus, ModerationLogEntry, earlier_approved, thread_of
 from blog.comments.signals import comment_edited, comment_status_changed
 from blog.comments.spam import Verdict
+from blog.comments.thread_cache import touch_thread
 from blog.extensions import db, utcnow
 from blog.sanitize import clean_comment
 
@@ -74,6 +75,7 @@ def apply_action(action: str, comment: Comment, moderator: str) -> bool:
         if new_status is CommentStatus.APPROVED:
             comment.approved_at = utcnow()
         log_action(comment, action, moderator, old_status)
+    touch_thread(comment.target_key)
     db.session.flush()
     comment_status_changed.send(current_app._get_current_object(), comment=comment, old_status=old_status,
                                 new_status=new_status, moderator=moderator)
@@ -85,6 +87,7 @@ def edit_comment(comment: Comment, author: str, email: str, url: str, text: str,
     comment.author, comment.email, comment.url = author, email.lower(), url
     comment.body_raw, comment.body_html = text, clean_comment(text)
     log_action(comment, "edit", moderator, comment.status)
+    touch_thread(comment.target_key)
     db.session.flush()
     comment_edited.send(current_app._get_current_object(), comment=comment, moderator=moderator)
 

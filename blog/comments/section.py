@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from flask import current_app, g, render_template, request
+from flask_babel import get_locale
 from markupsafe import Markup
 
 from blog.comments.cookies import held_comment_ids, remembered_author
@@ -19,6 +20,7 @@ from blog.comments.models import (
 )
 from blog.comments.submission import is_open
 from blog.comments.target import CommentTarget
+from blog.comments.thread_cache import rendered_threads, thread_version
 from blog.comments.timing import form_age, issue_form_stamp
 from blog.extensions import db
 
@@ -69,17 +71,17 @@ def reply_target(target: CommentTarget, form: CommentForm) -> Comment | None:
 
 def render_comments_section(target: CommentTarget, form: CommentForm | None = None) -> Markup:
     """The whole section for ``target``; pass the bound form when re-rendering after an error."""
-    pagination = db.paginate(top_level_comments(target.key), page=requested_page(),
-                             per_page=current_app.config["COMMENTS_PER_PAGE"], error_out=False)
-    shown = list(pagination.items)
-    if shown:
-        shown += db.session.scalars(approved_replies([comment.id for comment in shown])).all()
+    page, is_target_open = requested_page(), is_open(target)
     held_ids = held_comment_ids()
     if held_ids:
-        held = db.session.scalars(visible_held_comments(target.key, held_ids)).all()
-        is_last_page = pagination.page >= max(pagination.pages, 1)
-        shown += [comment for comment in held if comment.parent_id is not None or is_last_page]
-    shown.sort(key=lambda comment: (comment.created_at, comment.id))
+        thread_html = render_thread(target, page, is_target_open, held_ids)
+    else:
+        key = (target.key, target.url, target.title, page, str(get_locale()), is_target_open)
+        version = thread_version(target.key)  # read before the comments, so a change in between shows next time
+        thread_html = rendered_threads().get(key, version)
+        if thread_html is None:
+            thread_html = render_thread(target, page, is_target_open)
+            rendered_threads().put(key, version, thread_html)
 
     remembered = remembered_author()
     if form is None:
@@ -93,9 +95,27 @@ def render_comments_section(target: CommentTarget, form: CommentForm | None = No
     g.comments_is_personal = bool(held_ids or remembered or form.is_submitted())
     g.comments_rendered = True
     return Markup(render_template(
-        "comments/_section.html", target=target, thread=build_thread(shown), pagination=pagination,
-        count=count_approved(target.key), form=form, replying_to=replying_to, page_url=page_url,
-        is_open=is_open(target),
+        "comments/_section.html", target=target, thread_html=thread_html, form=form, replying_to=replying_to,
+        page=page, page_url=page_url, is_open=is_target_open,
+    ))
+
+
+def render_thread(target: CommentTarget, page: int, is_target_open: bool, held_ids=()) -> Markup:
+    """The count heading, one page of the thread and its page links: a few queries, whatever its size.
+    With ``held_ids``, the reader's own held comments are shown in their places (never cached)."""
+    pagination = db.paginate(top_level_comments(target.key), page=page,
+                             per_page=current_app.config["COMMENTS_PER_PAGE"], error_out=False)
+    shown = list(pagination.items)
+    if shown:
+        shown += db.session.scalars(approved_replies([comment.id for comment in shown])).all()
+    if held_ids:
+        held = db.session.scalars(visible_held_comments(target.key, held_ids)).all()
+        is_last_page = pagination.page >= max(pagination.pages, 1)
+        shown += [comment for comment in held if comment.parent_id is not None or is_last_page]
+    shown.sort(key=lambda comment: (comment.created_at, comment.id))
+    return Markup(render_template(
+        "comments/_thread.html", target=target, thread=build_thread(shown), pagination=pagination,
+        count=count_approved(target.key), page_url=page_url, is_open=is_target_open,
     ))
 
 

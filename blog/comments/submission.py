@@ -7,6 +7,7 @@ from blog.comments.forms import FORBIDDEN_CHARACTERS, CommentForm
 from blog.comments.models import Comment, CommentStatus, earlier_texts
 from blog.comments.moderation import ModerationPolicy, log_action
 from blog.comments.target import CommentTarget
+from blog.comments.thread_cache import touch_thread
 from blog.comments.timing import form_age
 from blog.comments.translation import gettext as _
 from blog.extensions import db, utcnow
@@ -71,6 +72,7 @@ def submit_comment(target: CommentTarget, form: CommentForm, is_moderator: bool 
     comment.status, comment.status_reason = ModerationPolicy(config).decide(comment, bot_verdict=bot_verdict)
     if comment.status is CommentStatus.APPROVED:
         comment.approved_at = utcnow()
+        touch_thread(comment.target_key)
     db.session.add(comment)
     db.session.flush()
     return comment
@@ -86,4 +88,5 @@ def reply_as_moderator(parent: Comment, text: str, moderator: str) -> Comment:
     db.session.add(reply)
     db.session.flush()
     log_action(reply, "reply", moderator, CommentStatus.APPROVED)
+    touch_thread(reply.target_key)
     return reply

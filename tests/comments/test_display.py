@@ -7,6 +7,7 @@ import html5lib
 import pytest
 
 from blog.comments import Comment, CommentStatus
+from blog.comments.moderation import apply_action
 from blog.extensions import db
 from tests.pages import by_id, folded_text, parents_of, parse_page, with_class
 
@@ -116,7 +117,7 @@ def test_heading_counts_what_the_list_shows_when_a_parent_is_trashed(blog):
     parent = blog.add(author="Ann")
     blog.add(parent=parent, author="Bob", body_raw="Still approved.")
     with blog.app.app_context():
-        db.session.get(Comment, parent).status = CommentStatus.TRASH
+        apply_action("trash", db.session.get(Comment, parent), "tester")
         db.session.commit()
     document = blog.page()
     heading = count_heading(document)

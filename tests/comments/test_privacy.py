@@ -12,7 +12,8 @@ from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 
 from blog.comments.models import Comment, CommentStatus
-from blog.extensions import db, utcnow
+from blog.comments.moderation import apply_action
+from blog.extensions import db
 from tests.factories import make_app, make_post
 from tests.pages import elements_by_id, parse_page
 from tests.readers import Reader
@@ -107,8 +108,7 @@ def only_comment(app) -> Comment:
 
 def approve(app, comment_id):
     with app.app_context():
-        comment = db.session.get(Comment, comment_id)
-        comment.status, comment.approved_at = CommentStatus.APPROVED, utcnow()
+        apply_action("approve", db.session.get(Comment, comment_id), "tester")
         db.session.commit()
 
 

@@ -1,0 +1,71 @@
+"""The rendered thread of a page, kept by each worker and checked against a version in the database.
+
+Rendering a thread of a few hundred comments is most of a post page's cost, and readers far
+outnumber comments. Each worker keeps rendered threads in memory, keyed by target, page, language
+and open state; every change that can alter what a thread shows (a comment approved, unapproved,
+edited, removed, a moderator's reply, an approved new comment) bumps the thread's version row in
+the same transaction, so every worker sees it on its very next request, whichever worker made it.
+Whatever writes comments calls ``touch_thread``; that is the rule this cache rests on.
+Only the part every reader sees alike is cached: a reader's own held comments and the form are
+never part of it.
+"""
+
+from collections import OrderedDict
+from threading import Lock
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from blog.comments.models import ThreadVersion
+from blog.extensions import db
+
+# Rendered threads a worker keeps; the least recently used go first.
+CAPACITY = 512
+
+
+def thread_version(target_key: str) -> int:
+    return db.session.scalar(select(ThreadVersion.version).where(ThreadVersion.target_key == target_key)) or 0
+
+
+def touch_thread(target_key: str):
+    """Mark a thread changed, in the caller's transaction."""
+    bumped = db.session.execute(update(ThreadVersion).where(ThreadVersion.target_key == target_key)
+                                .values(version=ThreadVersion.version + 1))
+    if bumped.rowcount:
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.add(ThreadVersion(target_key=target_key, version=1))
+    except IntegrityError:  # another worker made the row first: bump it
+        db.session.execute(update(ThreadVersion).where(ThreadVersion.target_key == target_key)
+                           .values(version=ThreadVersion.version + 1))
+
+
+class RenderedThreads:
+    """A worker's rendered threads: (key parts) → (version, html), bounded, safe across threads."""
+
+    def __init__(self, capacity: int = CAPACITY):
+        self._entries = OrderedDict()
+        self._capacity = capacity
+        self._lock = Lock()
+
+    def get(self, key, version: int):
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] != version:
+                return None
+            self._entries.move_to_end(key)
+            return entry[1]
+
+    def put(self, key, version: int, html):
+        with self._lock:
+            self._entries[key] = (version, html)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._capacity:
+                self._entries.popitem(last=False)
+
+
+def rendered_threads() -> RenderedThreads:
+    """This app's rendered threads (an app per process in production; tests build many)."""
+    return current_app.extensions["comments.rendered_threads"]
