@@ -6,6 +6,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from blog.admin.views import bp as admin_bp
+from blog.assets import init_assets
 from blog.auth.views import bp as auth_bp
 from blog.cli import blog_cli
 from blog.commenting import comments as comments_extension
@@ -49,6 +50,7 @@ def create_app(test_config=None, instance_path=None):
     app.cli.add_command(blog_cli)
     register_error_handlers(app)
     app.after_request(add_security_headers)
+    init_assets(app)
     app.jinja_env.globals["absolute_url"] = absolute_url
 
     proxies = {name: app.config[f"PROXY_FIX_X_{name.upper()}"] for name in ("for", "proto", "host")}

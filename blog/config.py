@@ -36,6 +36,8 @@ class DefaultConfig:
     AUTH_FAILURE_WINDOW_SECONDS = 15 * 60
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Static files may be kept a year: their URLs carry a digest of the file (blog/assets.py).
+    SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600
     # Dates are shown in UTC unless an instance sets its own zone.
     BABEL_DEFAULT_TIMEZONE = "UTC"
 
