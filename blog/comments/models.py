@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, Index, String, and_, false, func, or_, select
+from sqlalchemy import Enum, ForeignKey, Index, String, false, func, or_, select
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from blog.extensions import LongText, db, utcnow
@@ -146,10 +146,19 @@ def approved_counts(target_keys):
 
 
 def top_level_comments_before(comment: "Comment"):
-    """How many approved top-level comments of its thread come before this top-level comment."""
-    earlier = or_(Comment.created_at < comment.created_at,
-                  and_(Comment.created_at == comment.created_at, Comment.id < comment.id))
-    return select(func.count()).select_from(top_level_comments(comment.target_key).where(earlier).subquery())
+    """How many approved top-level comments of its thread come before this top-level comment.
+
+    Two counts added, each one range of the page index, rather than one count over an OR that
+    databases answer by scanning the whole thread.
+    """
+    def count(*conditions):
+        return (select(func.count()).select_from(Comment)
+                .where(Comment.target_key == comment.target_key, Comment.status == CommentStatus.APPROVED,
+                       Comment.parent_id.is_(None), *conditions)
+                .scalar_subquery())
+
+    return select(count(Comment.created_at < comment.created_at)
+                  + count(Comment.created_at == comment.created_at, Comment.id < comment.id))
 
 
 def earlier_texts(comment: "Comment"):
