@@ -7,19 +7,32 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PO_FILES := $(shell find blog -name '*.po')
 MO_FILES := $(PO_FILES:.po=.mo)
+# axe-core for the accessibility tests, from the npm registry; without npm those tests skip, saying so.
+NPM := $(shell command -v npm)
+AXE_VERSION := 4.14.1
+AXE := tests/browser/node_modules/.axe-core-$(AXE_VERSION)
 
-.PHONY: run test lint translations extract-messages migration clean
+.PHONY: run test lint bench translations extract-messages migration clean
 
 run: $(VENV)/.run-installed translations
 	$(FLASK) db upgrade
 	$(FLASK) blog seed
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
-test: $(VENV)/.dev-installed translations
+test: $(VENV)/.dev-installed translations $(if $(NPM),$(AXE))
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check blog tests migrations/env.py
+
+# The benchmark of issue 6: one table of requests/s, p50 and p99 (and JSON in bench/results/latest.json).
+# `make bench COMMENTS=100000` for a bigger thread, QUICK=1 for 5 s rows without the 100k server,
+# LOADGEN=python to drive it without wrk, WEB_CONCURRENCY=n for other than 4 workers.
+COMMENTS ?= 200
+bench: $(VENV)/.dev-installed translations
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; } \
+		|| echo "wrk is not installed: the Python load generator drives the benchmark"
+	$(BIN)/python bench/run.py --comments $(COMMENTS) $(if $(filter-out 0,$(QUICK)),--quick) $(if $(LOADGEN),--loadgen $(LOADGEN))
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +45,10 @@ $(VENV)/.run-installed: requirements.txt | $(VENV)/bin/python
 $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.run-installed
+
+$(AXE):
+	$(NPM) install --prefix tests/browser --no-save --no-package-lock --no-audit --no-fund axe-core@$(AXE_VERSION)
+	touch $@
 
 translations: $(MO_FILES)
 
@@ -52,5 +69,5 @@ migration: $(VENV)/.run-installed
 	$(FLASK) db migrate -m "$(m)"
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache tests/browser/node_modules
 	find . -name '*.mo' -delete

@@ -16,7 +16,7 @@ from blog.errors import register_error_handlers
 from blog.extensions import csrf, db, login_manager, migrate
 from blog.i18n import init_i18n
 from blog.posts.views import bp as posts_bp
-from blog.security import add_security_headers
+from blog.security import add_security_headers, refuse_undecodable_forms
 from blog.sessions import SessionInterface
 from blog.site.views import bp as site_bp
 from blog.urls import absolute_url
@@ -35,6 +35,8 @@ def create_app(test_config=None, instance_path=None):
         app, db, directory=MIGRATIONS_DIRECTORY, render_as_batch=True, compare_type=True,
         render_item=render_migration_type,
     )
+    # Before CSRFProtect, which parses the form: once parsed, its raw bytes are gone.
+    app.before_request(refuse_undecodable_forms)
     csrf.init_app(app)
     login_manager.init_app(app)
     app.session_interface = SessionInterface()

@@ -1,6 +1,7 @@
 """Error pages in the reader's language: no traceback, no settings, no submitted data."""
 
-from flask import render_template
+from flask import Response, render_template
+from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -30,6 +31,10 @@ def handle_http_error(error: HTTPException):
     """Render any HTTP error as a page, keeping headers such as ``Allow`` and ``Retry-After``."""
     if error.code >= 500:
         db.session.rollback()
+    if request_ctx.url_adapter is None:
+        # Refused before routing (a Host outside TRUSTED_HOSTS): no URL can be built for a page,
+        # and the refused Host is not echoed back.
+        return Response(f"{error.code} {error.name}\n", status=error.code, mimetype="text/plain")
     title, message = ERROR_TEXTS.get(error.code, (error.name, ""))
     if isinstance(error, CSRFError):
         title, message = CSRF_TEXTS

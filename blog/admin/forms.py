@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
+from blog.comments.forms import reject_control_characters
 from blog.extensions import db
 from blog.posts.models import post_with_slug
 from blog.posts.slugs import RESERVED_SLUGS
@@ -21,12 +22,14 @@ def _strip(value):
 class PostForm(FlaskForm):
     """A post's title, address, Markdown text, and whether it is public and open to comments."""
 
-    title = StringField(_l("Title"), filters=[_strip], validators=[DataRequired(), Length(max=300)])
+    title = StringField(_l("Title"), filters=[_strip],
+                        validators=[DataRequired(), Length(max=300), reject_control_characters])
     slug = StringField(_l("Address (slug)"), filters=[_strip], validators=[
         Optional(), Length(max=200),
         Regexp(SLUG_PATTERN.pattern + "$", message=_l("Use lowercase letters, digits and single hyphens.")),
     ], description=_l("Left empty, it is made from the title."))
-    body = TextAreaField(_l("Text (Markdown)"), validators=[DataRequired(), Length(max=1_000_000)])
+    body = TextAreaField(_l("Text (Markdown)"),
+                         validators=[DataRequired(), Length(max=1_000_000), reject_control_characters])
     is_published = BooleanField(_l("Published"))
     comments_open = BooleanField(_l("Open to comments"), default=True)
     preview = SubmitField(_l("Preview"))

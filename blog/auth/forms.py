@@ -5,10 +5,12 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from blog.comments.forms import reject_control_characters
+
 
 class LoginForm(FlaskForm):
     """An admin's name and password."""
 
     username = StringField(_l("Username"), filters=[lambda value: value.strip() if value else value],
-                           validators=[DataRequired(), Length(max=100)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+                           validators=[DataRequired(), Length(max=100), reject_control_characters])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024), reject_control_characters])

@@ -71,7 +71,9 @@ def remembered_author() -> dict[str, str]:
 
 def remember_author(response, author: str, email: str, url: str):
     """Keep the commenter's details, encrypted, for a year (the "Save my name…" box was ticked)."""
-    token = _author_cipher().encrypt(json.dumps({"author": author, "email": email, "url": url}).encode())
+    # UTF-8 rather than \u escapes: a name of 245 emoji must still fit a browser's 4 KB cookie.
+    details = json.dumps({"author": author, "email": email, "url": url}, ensure_ascii=False)
+    token = _author_cipher().encrypt(details.encode("utf-8"))
     _set(response, AUTHOR_COOKIE, token.decode("ascii"), REMEMBER_MAX_AGE)
 
 

@@ -26,10 +26,14 @@ AUTHOR_MAX = 245
 EMAIL_MAX = 100
 URL_MAX = 200
 COMMENT_MAX = 65_525
-# Control characters (tab, line feed and carriage return aside), lone surrogates, noncharacters, and
-# U+FFFD, which is what the form decoder makes of invalid UTF-8: no text needs them, and PostgreSQL
-# refuses NUL outright.
-FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufdd0-\ufdef\ufffd-\uffff]")
+# Control characters (C0 but tab, line feed and carriage return; DEL; C1), lone surrogates, the
+# noncharacters of every plane, and U+FFFD, what a decoder makes of broken bytes: no text needs them,
+# and PostgreSQL refuses NUL outright.
+FORBIDDEN_CHARACTERS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffd-\uffff"
+    + "".join(f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(1, 17))
+    + "]"
+)
 # Letters (any script), digits, dots, hyphens, underscores; or an IPv6 literal's hex digits and colons.
 _HOSTNAME = re.compile(r"[\w.-]+|[0-9a-f:.]+")
 # What RFC 3986 never allows in a URL, and what would let a URL out of an HTML attribute.

@@ -1,0 +1,549 @@
+"""``make bench``: the blog under gunicorn, driven by a bounded load on loopback, as one table.
+
+Each database is fresh, in its own temporary instance folder: ``flask --app wsgi db upgrade``,
+``blog seed``, then approved comments inserted straight into SQLite. Each is served by gunicorn with
+gunicorn.conf.py (``WEB_CONCURRENCY`` workers, 4 unless set) running ``bench.app:app``, the blog plus
+a hello-world route, so every row runs on the same app. wrk drives the load when it is installed,
+else ``bench/loadgen.py``. The table goes to standard output and, as JSON, to bench/results/latest.json.
+
+    python bench/run.py [--comments 200] [--quick] [--loadgen wrk|python] [--duration 10]
+
+It is a benchmark, not a test: the targets are reported, met or not, and only a failure to measure
+makes the exit status non-zero.
+"""
+
+import argparse
+import http.cookiejar
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+if str(PROJECT_ROOT) not in sys.path:
+    sys.path.insert(0, str(PROJECT_ROOT))
+
+from blog.sanitize import clean_comment  # noqa: E402 -- needs the project on sys.path first
+
+SLUG = "how-ketamine-works"
+POST_PAGE = f"/{SLUG}/"
+HELLO = "/bench/hello"
+FEED = f"/{SLUG}/feed/"
+MEDIUM, LARGE = 1_000, 100_000
+BATCH = 10_000
+THREADS, CONNECTIONS = 2, 32
+REQUEST_TIMEOUT = 10
+RESULTS = PROJECT_ROOT / "bench" / "results" / "latest.json"
+LUA_SCRIPT = PROJECT_ROOT / "bench" / "post_comments.lua"
+# What the server needs to take a burst of comments from a few readers: no flood limit, no minimum
+# time to fill in the form, and approval without moderation.
+SERVER_SETTINGS = {
+    "FLASK_COMMENTS_FLOOD_SECONDS": "0",
+    "FLASK_COMMENTS_MIN_FILL_SECONDS": "0",
+    "FLASK_COMMENTS_MODERATION": '"none"',
+}
+CSRF_TOKEN = re.compile(r'<input[^>]*\bname="csrf_token"[^>]*\bvalue="([^"]+)"')
+FORM_STAMP = re.compile(r'<input[^>]*\bname="issued"[^>]*\bvalue="([^"]+)"')
+SHOWN_COMMENT = re.compile(r'<li[^>]*\bid="comment-\d+"')
+
+AUTHORS = [
+    "Maria Jansen", "Tom Bakker", "Aisha Rahman", "Lucas de Vries", "Sofia Rossi", "Daniel Okafor", "Emma Visser",
+    "Noah Peters", "Yuki Tanaka", "Lena Schmidt", "Omar Haddad", "Julia Smit", "Ravi Patel", "Chloe Martin",
+    "Jonas Meijer", "Ana Costa", "Peter Mulder", "Grace Kim", "Milan de Boer", "Fatima Zahra",
+]
+SENTENCES = [
+    "Thank you for writing this up so clearly.",
+    "I had always wondered why a drug used for anaesthesia would help with depression.",
+    "The part about NMDA receptors finally made it click for me.",
+    "My sister was treated with esketamine last year, and the effect within days surprised all of us.",
+    "Do you know whether the effect lasts once the treatment stops?",
+    "It would be interesting to read more about the risks of long-term use.",
+    "As a nurse I have seen it used in the emergency room, mostly for sedation before painful procedures.",
+    "The comparison with classic antidepressants, which take weeks, is striking.",
+    "I am sceptical of the hype, but this article is measured and fair.",
+    "Could you add references to the clinical trials you mention?",
+    "The history of the drug is a story in itself.",
+    "I shared this with my study group; we are covering glutamate next week.",
+    "One small correction: the nasal spray was approved in 2019, not earlier.",
+    "The explanation of dissociation matches what patients describe.",
+    "Great read, looking forward to the next one.",
+]
+
+
+def comment_texts() -> list[tuple[str, str]]:
+    """A few dozen realistic texts (two to five sentences, some paragraphs, a little markup and a link),
+    each sanitized once with the blog's own sanitizer and reused for every comment that carries it."""
+    texts = []
+    for number in range(40):
+        count = 2 + number % 4
+        sentences = [SENTENCES[(number * 7 + offset * 3) % len(SENTENCES)] for offset in range(count)]
+        if number % 5 == 0:
+            sentences[0] = f"<em>{sentences[0]}</em>"
+        if number % 9 == 0:
+            sentences.append("More on this at https://en.wikipedia.org/wiki/Ketamine")
+        text = " ".join(sentences[:2]) + ("\n\n" if number % 3 == 0 else " ") + " ".join(sentences[2:])
+        texts.append((text.strip(), clean_comment(text.strip())))
+    return texts
+
+
+def insert_comments(database: Path, count: int) -> None:
+    """``count`` approved top-level comments on the seed post, a minute or so apart, in batches."""
+    texts = comment_texts()
+    connection = sqlite3.connect(database, timeout=30)
+    try:
+        post_id = connection.execute("SELECT id FROM post WHERE slug = ?", (SLUG,)).fetchone()[0]
+        key = f"post-{post_id}"
+        start = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=47 * (count + 1))
+        for first in range(0, count, BATCH):
+            rows = []
+            for number in range(first, min(first + BATCH, count)):
+                author = AUTHORS[number % len(AUTHORS)]
+                raw, html = texts[number % len(texts)]
+                created = (start + timedelta(seconds=47 * number)).strftime("%Y-%m-%d %H:%M:%S.%f")
+                email = f"{author.split()[0].lower()}{number % 997}@example.org"
+                url = f"https://{author.split()[-1].lower()}.example.org/" if number % 4 == 0 else ""
+                rows.append((key, author, email, url, raw, html, created, created))
+            connection.executemany(
+                "INSERT INTO comment (target_key, parent_id, root_id, depth, author, email, url, body_raw, body_html,"
+                " status, status_reason, ip, user_agent, is_moderator_reply, created_at, approved_at)"
+                " VALUES (?, NULL, NULL, 0, ?, ?, ?, ?, ?, 'approved', '', NULL, NULL, 0, ?, ?)", rows)
+            connection.commit()
+    finally:
+        connection.close()
+
+
+def blog_environment(instance: Path, **variables) -> dict:
+    """The environment for the blog's commands: the bench settings, none of the developer's own."""
+    environment = {name: value for name, value in os.environ.items()
+                   if not name.startswith("FLASK_") and name not in {"DATABASE_URL", "WEB_CONCURRENCY", "HOST", "PORT"}}
+    environment.update(BLOG_INSTANCE_PATH=str(instance), **SERVER_SETTINGS, **variables)
+    return environment
+
+
+def prepare_instance(root: Path, comments: int) -> Path:
+    """A fresh instance folder with a migrated, seeded SQLite database holding ``comments`` comments."""
+    instance = root / f"instance-{comments}"
+    instance.mkdir()
+    environment = blog_environment(instance)
+    for arguments in (["db", "upgrade"], ["blog", "seed"]):
+        subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *arguments], cwd=PROJECT_ROOT,
+                       env=environment, check=True, capture_output=True, text=True, timeout=300)
+    insert_comments(instance / "blog.sqlite3", comments)
+    return instance
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def fetch(url: str, opener=None) -> tuple[int, str]:
+    try:
+        with (opener or urllib.request.build_opener()).open(url, timeout=REQUEST_TIMEOUT) as response:
+            return response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, ""
+
+
+class Server:
+    """gunicorn with gunicorn.conf.py serving bench.app:app for one instance folder, on a free loopback port."""
+
+    def __init__(self, instance: Path, workers: int):
+        self.instance, self.workers = instance, workers
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_path = instance / "gunicorn.log"
+        self.process = None
+
+    def __enter__(self):
+        environment = blog_environment(self.instance, HOST="127.0.0.1", PORT=str(self.port),
+                                       WEB_CONCURRENCY=str(self.workers))
+        with open(self.log_path, "w") as log:
+            # The access log goes to standard output, which nobody reads here: discard it.
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "bench.app:app"],
+                cwd=PROJECT_ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            self._wait_until_ready(timeout=60)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    def _wait_until_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                status, _ = fetch(self.base_url + "/healthz")
+                if status == 200 and len(self.worker_pids()) >= self.workers:
+                    return
+            except OSError:  # refused or reset while the workers boot
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not answer /healthz within {timeout} s:\n{self.log_tail()}")
+            time.sleep(0.2)
+
+    def worker_pids(self) -> list[int]:
+        """The master's children: its workers."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        try:
+            return [int(pid) for pid in children.read_text().split()]
+        except OSError:
+            pids = []
+            for status in Path("/proc").glob("[0-9]*/status"):
+                try:
+                    if f"\nPPid:\t{self.process.pid}\n" in status.read_text():
+                        pids.append(int(status.parent.name))
+                except OSError:
+                    continue
+            return pids
+
+    def worker_rss_mb(self) -> float | None:
+        """The largest resident set of the workers, in MB (VmRSS from /proc/<pid>/status)."""
+        sizes = []
+        for pid in self.worker_pids():
+            try:
+                match = re.search(r"^VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text(), re.MULTILINE)
+            except OSError:
+                continue
+            if match:
+                sizes.append(int(match.group(1)) / 1024)
+        return max(sizes) if sizes else None
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def logged_tracebacks(self) -> int:
+        try:
+            return self.log_path.read_text(errors="replace").count("Traceback (most recent call last)")
+        except OSError:
+            return 0
+
+    def stop(self) -> None:
+        """A graceful stop (SIGTERM lets requests in flight finish); SIGKILL if it hangs."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+
+
+def _milliseconds(figure: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)([a-z]+)", figure).groups()
+    return float(number) * _UNITS[unit]
+
+
+def parse_wrk(output: str) -> dict:
+    """requests/s, p50, p99, counts and errors from ``wrk --latency`` output."""
+    result = {
+        "requests_per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
+        "p50_ms": _milliseconds(re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE).group(1)),
+        "p99_ms": _milliseconds(re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE).group(1)),
+        "errors": 0,
+    }
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    if socket_errors:
+        result["errors"] = sum(int(number) for number in socket_errors.groups())
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    result["unexpected"] = int(bad.group(1)) if bad else 0
+    return result
+
+
+def drive(tool: str, url: str, duration: float, clients_file: Path | None = None, tag: str = "") -> dict:
+    """One bounded load on ``url``: GETs, or comment POSTs from the readers in ``clients_file``."""
+    if tool == "wrk":
+        command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration:g}s", "--latency",
+                   f"--timeout={REQUEST_TIMEOUT}s"]
+        if clients_file:
+            command += ["-s", str(LUA_SCRIPT), url, "--", str(clients_file), tag]
+        else:
+            command.append(url)
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=True)
+        result = parse_wrk(completed.stdout)
+        if clients_file:
+            line = re.search(r"BENCH acknowledged=(\d+) refused=(\d+) statuses=(.*)", completed.stdout)
+            result["acknowledged"], result["unexpected"] = int(line.group(1)), int(line.group(2))
+            result["unexpected_statuses"] = sorted(set(line.group(3).split()))
+        return result
+    command = [sys.executable, "-m", "bench.loadgen", url, f"--connections={CONNECTIONS}", f"--duration={duration:g}"]
+    if clients_file:
+        command += [f"--clients={clients_file}", f"--tag={tag}"]
+    completed = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=duration + 120,
+                               check=True)
+    result = json.loads(completed.stdout)
+    expected = "303" if clients_file else "200"
+    result["unexpected"] = sum(count for status, count in result.pop("statuses").items() if status != expected)
+    if clients_file:
+        result["acknowledged"] = result["requests"] - result["unexpected"]
+    return result
+
+
+def fetch_forms(base_url: str, count: int, path: Path) -> None:
+    """``count`` readers, each with its own cookie jar, fetch the form once: cookie, CSRF token, stamp."""
+    lines = []
+    for _ in range(count):
+        jar = http.cookiejar.CookieJar()
+        status, html = fetch(base_url + POST_PAGE, urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar)))
+        token, stamp = CSRF_TOKEN.search(html), FORM_STAMP.search(html)
+        if status != 200 or not token or not stamp:
+            raise RuntimeError(f"the post page ({status}) has no comment form with csrf_token and issued")
+        cookie = "; ".join(f"{item.name}={item.value}" for item in jar)
+        lines.append(f"{cookie}\t{token.group(1)}\t{stamp.group(1)}\n")
+    path.write_text("".join(lines))
+
+
+def stored_comments(database: Path, tag: str) -> int:
+    connection = sqlite3.connect(database, timeout=30)
+    try:
+        return connection.execute("SELECT count(*) FROM comment WHERE body_raw LIKE ?",
+                                  (f"Benchmark comment {tag}-%",)).fetchone()[0]
+    finally:
+        connection.close()
+
+
+class Bench:
+    def __init__(self, arguments):
+        self.arguments = arguments
+        self.tool = arguments.loadgen
+        self.workers = arguments.workers
+        self.duration = arguments.duration
+        self.warmup = 1 if arguments.quick else 2
+        self.rows = {}
+        self.rss = {}
+        self.failures = []
+        self.root = Path(tempfile.mkdtemp(prefix="blog-bench-"))
+
+    def row(self, key: str, label: str, path: str, comments: int | None, **fields) -> dict:
+        self.rows[key] = {"row": label, "path": path, "comments": comments, "requests_per_second": None,
+                          "p50_ms": None, "p99_ms": None, "ratio": None, "note": "", **fields}
+        return self.rows[key]
+
+    def measure_get(self, server: Server, key: str, label: str, path: str, comments: int | None) -> dict:
+        row = self.row(key, label, path, comments)
+        status, html = fetch(server.base_url + path)
+        if status != 200:
+            row["note"] = f"n/a ({status})"
+            return row
+        if path == POST_PAGE:
+            row["shown"] = len(SHOWN_COMMENT.findall(html))
+            row["note"] = f"{row['shown']} comments on the page"
+        drive(self.tool, server.base_url + path, self.warmup)
+        row.update(drive(self.tool, server.base_url + path, self.duration))
+        if row["unexpected"] or row["errors"]:
+            row["note"] = (row["note"] + "; " if row["note"] else "") + \
+                f"{row['unexpected']} non-2xx/3xx, {row['errors']} socket errors"
+        return row
+
+    def phase(self, name: str, function) -> None:
+        """Run one part; a failure is reported in the table and the exit status, and the rest still runs."""
+        try:
+            function()
+        except Exception as error:  # noqa: BLE001 -- a benchmark reports what it could not measure
+            message = f"{type(error).__name__}: {error}"
+            if isinstance(error, subprocess.CalledProcessError):
+                message += f"\n{error.stdout or ''}{error.stderr or ''}"
+            self.failures.append(f"{name}: {message}")
+            print(f"bench: {name} failed: {message}", file=sys.stderr)
+
+    def main_server(self) -> None:
+        """Hello-world, the post page and the feed at N comments, then the comment POSTs."""
+        comments = self.arguments.comments
+        instance = prepare_instance(self.root, comments)
+        progress(f"database with {comments:,} comments ready; serving it with {self.workers} workers")
+        with Server(instance, self.workers) as server:
+            self.measure_get(server, "hello", "hello-world route", HELLO, None)
+            progress(f"hello-world: {self.rows['hello']['requests_per_second'] or 0:.0f} requests/s")
+            self.measure_get(server, "page", f"post page, {comments:,} comments", POST_PAGE, comments)
+            self.rss[comments] = server.worker_rss_mb()
+            self.measure_get(server, "feed", "Atom feed of the post's comments", FEED, comments)
+            row = self.row("posts", f"comment POSTs, {CONNECTIONS} readers", POST_PAGE + "comments", comments)
+            clients_file = instance / "clients.tsv"
+            fetch_forms(server.base_url, CONNECTIONS, clients_file)
+            tag = f"{self.tool}{int(time.time())}"
+            row.update(drive(self.tool, server.base_url + POST_PAGE + "comments", self.duration, clients_file, tag))
+            tracebacks = server.logged_tracebacks()
+        # Counted once gunicorn has stopped: a graceful stop lets the posts in flight finish first.
+        row["stored"] = stored_comments(instance / "blog.sqlite3", tag)
+        statuses = " ".join(row.get("unexpected_statuses", []))
+        row["note"] = (f"{row['unexpected']} not 303" + (f" ({statuses})" if statuses else "")
+                       + f"; stored: {row['stored']:,} of {row['acknowledged']:,} acknowledged")
+        if row["stored"] > row["acknowledged"]:
+            row["note"] += f" (+{row['stored'] - row['acknowledged']} in flight when the load stopped)"
+        if row["errors"]:
+            row["note"] += f"; {row['errors']} socket errors"
+        if tracebacks:
+            row["note"] += f"; {tracebacks} tracebacks in gunicorn's log"
+
+    def thread_server(self, comments: int, key: str) -> None:
+        """The post page on a second database holding ``comments`` comments, and the workers' memory after."""
+        instance = prepare_instance(self.root, comments)
+        progress(f"database with {comments:,} comments ready")
+        with Server(instance, self.workers) as server:
+            self.measure_get(server, key, f"post page, {comments:,} comments", POST_PAGE, comments)
+            self.rss[comments] = server.worker_rss_mb()
+
+    def run(self) -> int:
+        started = time.monotonic()
+        self.phase("hello-world, post page, feed and POSTs", self.main_server)
+        # A thread size the main server already has is measured there, not twice.
+        if self.arguments.comments != MEDIUM:
+            self.phase("post page at 1,000 comments", lambda: self.thread_server(MEDIUM, "page_1k"))
+        if self.arguments.quick and self.arguments.comments != LARGE:
+            self.row("page_100k", f"post page, {LARGE:,} comments", POST_PAGE, LARGE, note="skipped (QUICK=1)")
+        elif self.arguments.comments != LARGE:
+            self.phase("post page at 100,000 comments", lambda: self.thread_server(LARGE, "page_100k"))
+        hello = self.rows.get("hello", {}).get("requests_per_second")
+        for row in self.rows.values():
+            if hello and row["requests_per_second"] is not None:
+                row["ratio"] = row["requests_per_second"] / hello
+        report = self.report(time.monotonic() - started)
+        print_report(report)
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"\nWritten to {RESULTS.relative_to(PROJECT_ROOT)}.")
+        if self.failures:
+            print("\nNot measured:\n" + "\n".join(f"- {failure}" for failure in self.failures), file=sys.stderr)
+            return 1
+        return 0
+
+    def targets(self) -> list[dict]:
+        rows, comments = self.rows, self.arguments.comments
+        targets = []
+
+        def target(name, figure, met, note=""):
+            targets.append({"target": name, "figure": figure, "met": met, "note": note})
+
+        page = rows.get("page", {}).get("ratio")
+        target(f"post page with {comments:,} approved comments >= 0.5 x hello-world",
+               f"{page:.2f} x" if page is not None else "n/a", None if page is None else page >= 0.5,
+               "" if comments == 200 else "the target is stated for 200 comments")
+        small, large = (rows.get("page" if comments == size else key, {}).get("p50_ms")
+                        for size, key in ((MEDIUM, "page_1k"), (LARGE, "page_100k")))
+        if large is None or small is None:
+            target("post page p50 at 100,000 comments <= 1.5 x p50 at 1,000", "n/a", None,
+                   "skipped (QUICK=1)" if self.arguments.quick and comments != LARGE else "not measured")
+        else:
+            target("post page p50 at 100,000 comments <= 1.5 x p50 at 1,000",
+                   f"{large:.1f} ms / {small:.1f} ms = {large / small:.2f} x", large <= 1.5 * small)
+        posts = rows.get("posts", {})
+        if posts.get("requests_per_second") is None or "stored" not in posts:
+            target("comment POSTs >= 900/s with 4 workers, every one stored", "n/a", None, "not measured")
+        else:
+            every = posts["unexpected"] == 0 and posts["stored"] >= posts["acknowledged"]
+            target("comment POSTs >= 900/s with 4 workers, every one stored",
+                   f"{posts['requests_per_second']:.0f}/s; {posts['unexpected']} not 303; "
+                   f"stored {posts['stored']:,} of {posts['acknowledged']:,}",
+                   posts["requests_per_second"] >= 900 and every,
+                   "" if self.workers == 4 else f"measured with {self.workers} workers")
+        rss = self.rss.get(LARGE)
+        if rss is None:
+            target("gunicorn worker RSS <= 100 MB at 100,000 comments", "n/a", None,
+                   "skipped (QUICK=1)" if self.arguments.quick and comments != LARGE else "not measured")
+        else:
+            target("gunicorn worker RSS <= 100 MB at 100,000 comments", f"{rss:.1f} MB (max over workers)",
+                   rss <= 100)
+        return targets
+
+    def report(self, seconds: float) -> dict:
+        shown = self.rows.get("page", {}).get("shown")
+        return {
+            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg(), "python": platform.python_version()},
+            "settings": {"workers": self.workers, "comments": self.arguments.comments, "quick": self.arguments.quick,
+                         "load_generator": self.tool, "threads": THREADS, "connections": CONNECTIONS,
+                         "seconds_per_row": self.duration, "comments_per_page": shown, **SERVER_SETTINGS},
+            "rows": [self.rows[key] for key in ("hello", "page", "page_1k", "page_100k", "feed", "posts")
+                     if key in self.rows],
+            "worker_rss_mb": {str(comments): rss for comments, rss in self.rss.items()},
+            "targets": self.targets(),
+            "failures": self.failures,
+            "seconds": round(seconds, 1),
+        }
+
+
+def progress(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def _figure(value, digits=0) -> str:
+    return "n/a" if value is None else f"{value:,.{digits}f}"
+
+
+def print_report(report: dict) -> None:
+    settings = report["settings"]
+    print(f"\nmake bench, {report['date']}: {settings['workers']} gunicorn workers, {report['machine']['cpus']} CPUs "
+          f"(load average {report['machine']['load_average'][0]:.1f} at the end), {settings['load_generator']} "
+          f"with {settings['connections']} connections, {settings['seconds_per_row']:g} s per row, SQLite.")
+    print(f"Post page rows show the first page of the thread: {settings['comments_per_page'] or 'n/a'} top-level "
+          "comments (COMMENTS_PER_PAGE, 50 by default) whatever the total.\n")
+    print("| row | requests/s | p50 ms | p99 ms | × hello-world | notes |")
+    print("|---|--:|--:|--:|--:|---|")
+    for row in report["rows"]:
+        print(f"| {row['row']} | {_figure(row['requests_per_second'])} | {_figure(row['p50_ms'], 1)} | "
+              f"{_figure(row['p99_ms'], 1)} | {_figure(row['ratio'], 2)} | {row['note']} |")
+    if report["worker_rss_mb"]:
+        print("\nLargest gunicorn worker RSS after the run: " + ", ".join(
+            f"{_figure(rss, 1)} MB at {int(comments):,} comments" for comments, rss in report["worker_rss_mb"].items()))
+    print("\nTargets (issue 6):")
+    for target in report["targets"]:
+        verdict = {True: "met", False: "NOT MET", None: "n/a"}[target["met"]]
+        note = f" ({target['note']})" if target["note"] else ""
+        print(f"- {target['target']}: {target['figure']} — {verdict}{note}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Benchmark the blog under gunicorn (issue 6).")
+    parser.add_argument("--comments", type=int, default=200, help="approved comments on the post (default 200)")
+    parser.add_argument("--quick", action="store_true", help="5 s per row, and skip the 100,000-comment server")
+    parser.add_argument("--loadgen", choices=["wrk", "python"], help="default: wrk when installed, else python")
+    parser.add_argument("--duration", type=float, help="seconds per row (default 10, 5 with --quick)")
+    arguments = parser.parse_args()
+    arguments.loadgen = arguments.loadgen or ("wrk" if shutil.which("wrk") else "python")
+    if arguments.loadgen == "wrk" and not shutil.which("wrk"):
+        parser.error("wrk is not installed")
+    arguments.duration = arguments.duration or (5 if arguments.quick else 10)
+    arguments.workers = int(os.environ.get("WEB_CONCURRENCY") or 4)
+    if not 0 <= arguments.comments <= 1_000_000 or not 0 < arguments.duration <= 60 or not 1 <= arguments.workers <= 32:
+        parser.error("keep it bounded: at most 1,000,000 comments, 60 s per row, 32 workers")
+    # A stop from outside (SIGTERM) unwinds like Ctrl-C, so every gunicorn is stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    bench = Bench(arguments)
+    progress(f"{arguments.loadgen} load, {arguments.duration:g} s per row, {arguments.workers} workers, "
+             f"scratch folder {bench.root}")
+    try:
+        return bench.run()
+    finally:
+        shutil.rmtree(bench.root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
