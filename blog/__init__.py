@@ -15,6 +15,7 @@ from blog.database import init_database, render_migration_type
 from blog.errors import register_error_handlers
 from blog.extensions import csrf, db, login_manager, migrate
 from blog.i18n import init_i18n
+from blog.posts.feeds import bp as feeds_bp
 from blog.posts.views import bp as posts_bp
 from blog.security import add_security_headers, refuse_undecodable_forms
 from blog.sessions import SessionInterface
@@ -43,11 +44,13 @@ def create_app(test_config=None, instance_path=None):
     init_database(app)
     init_i18n(app)
     app.config.setdefault("COMMENTS_SITE_URL", app.config["BLOG_URL"])
+    app.config.setdefault("COMMENTS_SITE_TITLE", app.config["BLOG_TITLE"])
     comments_extension.init_app(app)
 
     app.register_blueprint(site_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(feeds_bp)
     app.register_blueprint(posts_bp)
     app.cli.add_command(blog_cli)
     register_error_handlers(app)

@@ -1,11 +1,19 @@
 """The moderation desk at /admin/comments: the queue per status, actions one by one and in bulk,
 edits and replies. Every view is guarded by the host's ``moderator_required`` hook."""
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 
-from blog.comments.forms import BulkModerationForm, EditCommentForm, ModerationForm, ModeratorReplyForm, normalize
+from blog.comments.forms import (
+    BulkModerationForm,
+    EditCommentForm,
+    ModerationForm,
+    ModeratorReplyForm,
+    PrivacyRequestForm,
+    normalize,
+)
 from blog.comments.models import Comment, CommentStatus, comments_in_status, log_entries
 from blog.comments.moderation import TRANSITIONS, apply_action, can_apply, edit_comment
+from blog.comments.privacy import erase_person, export_person
 from blog.comments.section import requested_page
 from blog.comments.submission import reply_as_moderator
 from blog.comments.translation import gettext as _
@@ -110,3 +118,18 @@ def reply(comment_id):
     reply_as_moderator(comment, form.comment.data, moderator)
     db.session.commit()
     return _back_to_queue()
+
+
+@bp.route("/privacy", methods=["GET", "POST"])
+def privacy():
+    """The privacy tools: export a person's comments as JSON, or anonymize them, by email address."""
+    form = PrivacyRequestForm()
+    if form.validate_on_submit():
+        if form.erase.data:
+            count = erase_person(form.email.data)
+            db.session.commit()
+            return render_template("comments/admin/privacy.html", form=form, erased=count)
+        response = jsonify(export_person(form.email.data))
+        response.headers["Content-Disposition"] = "attachment; filename=comments-export.json"
+        return response
+    return render_template("comments/admin/privacy.html", form=form), 400 if form.is_submitted() else 200

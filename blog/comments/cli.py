@@ -1,10 +1,13 @@
 """Commands of the comments plugin; the host attaches them to its own group (``flask blog …``)."""
 
+import json
+
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from blog.comments.models import Comment
+from blog.comments.privacy import erase_person, export_person, purge
 from blog.comments.thread_cache import touch_thread
 from blog.extensions import db
 from blog.sanitize import clean_comment
@@ -40,4 +43,47 @@ def resanitize():
     click.echo(f"Resanitized {total} comments; {changed} changed.")
 
 
-commands = [resanitize]
+@click.command("purge")
+@with_appcontext
+def purge_command():
+    """Delete spam and trash past their age and clear IPs past their retention."""
+    deleted, cleared = purge()
+    db.session.commit()
+    click.echo(f"Deleted {deleted} old spam and trash comments; cleared the IP of {cleared} comments.")
+
+
+@click.group("privacy")
+def privacy():
+    """A person's data, by email address: export or erase."""
+
+
+def _email(context, parameter, value: str) -> str:
+    """An email address, or a clear refusal (nothing is looked up for a malformed one)."""
+    value = value.strip().lower()
+    local, at, domain = value.partition("@")
+    if not (local and at and domain) or len(value) > 100 or any(character.isspace() for character in value):
+        raise click.BadParameter(f"{value!r} is not an email address", param_hint="EMAIL")
+    return value
+
+
+@privacy.command("export")
+@click.argument("email", callback=_email)
+@with_appcontext
+def privacy_export(email):
+    """Print everything stored with EMAIL as JSON."""
+    data = export_person(email)
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    click.echo(f"Exported {len(data['comments'])} comments of {data['email']}.", err=True)
+
+
+@privacy.command("erase")
+@click.argument("email", callback=_email)
+@with_appcontext
+def privacy_erase(email):
+    """Anonymize every comment of EMAIL: name "Anonymous", no email, url, IP or browser; text kept."""
+    count = erase_person(email)
+    db.session.commit()
+    click.echo(f"Erased {email} from {count} comments.")
+
+
+commands = [resanitize, purge_command, privacy]

@@ -31,12 +31,18 @@ DEFAULTS = {
     "COMMENTS_MIN_FILL_SECONDS": 3,
     # ...and so is one sent later than this (seconds).
     "COMMENTS_FORM_MAX_AGE": 24 * 3600,
+    # IP addresses and browsers of comments are cleared after this many days (flask blog purge).
+    "COMMENTS_IP_RETENTION_DAYS": 30,
+    # Spam and trash are deleted after this many days (flask blog purge).
+    "COMMENTS_PURGE_AFTER_DAYS": 30,
     # Comments per page of the moderation queue.
     "COMMENTS_ADMIN_PER_PAGE": 20,
     # Addresses mailed when a comment is held; [] mails no one.
     "COMMENTS_NOTIFY": [],
     # The site's public address for links in mail ("https://blog.example.org"); None: paths only.
     "COMMENTS_SITE_URL": None,
+    # The site's name, for the feed of all comments ("Comments for …").
+    "COMMENTS_SITE_TITLE": "Blog",
     # The address stored with a moderator's reply (never shown).
     "COMMENTS_SITE_EMAIL": "",
     # The SMTP server for notifications (Flask-Mail's setting names).

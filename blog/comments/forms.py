@@ -12,6 +12,7 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    SubmitField,
     TextAreaField,
     URLField,
 )
@@ -158,3 +159,15 @@ class BulkModerationForm(FlaskForm):
 
     action = SelectField(choices=list(TRANSITIONS))
     ids = SelectMultipleField(coerce=int, validate_choice=False)
+
+
+class PrivacyRequestForm(FlaskForm):
+    """A person's email address, for the privacy tools: export or erase what the site holds."""
+
+    email = EmailField(_l("Email"), filters=[normalize], validators=[
+        DataRequired(_l("Please fill the required fields.")),
+        Length(max=EMAIL_MAX, message=_l("Your email address is too long.")),
+        Email(_l("Please enter a valid email address."), check_deliverability=False),
+    ])
+    export = SubmitField(_l("Export as JSON"))
+    erase = SubmitField(_l("Erase (anonymize) their comments"))

@@ -204,3 +204,11 @@ def log_entries(comment_ids):
 def thread_of(root_id: int):
     """Every comment of one thread, its top-level comment included."""
     return select(Comment).where(or_(Comment.id == root_id, Comment.root_id == root_id))
+
+
+def newest_approved(target_key: str | None = None):
+    """Approved comments, newest first: one thread's, or every thread's."""
+    query = select(Comment).where(Comment.status == CommentStatus.APPROVED)
+    if target_key is not None:
+        query = query.where(Comment.target_key == target_key)
+    return query.order_by(Comment.created_at.desc(), Comment.id.desc())

@@ -13,3 +13,5 @@ comment_posted = _signals.signal("comment-posted")
 comment_status_changed = _signals.signal("comment-status-changed")
 # A moderator edited a comment's author, email, url or text: ``comment``, ``moderator``.
 comment_edited = _signals.signal("comment-edited")
+# A person's comments were anonymized (privacy erase): ``email`` (the address asked for), ``count``.
+comment_erased = _signals.signal("comment-erased")

@@ -1,11 +1,13 @@
-"""The plugin's public blueprint: posting a comment (DESIGN.md section 5)."""
+"""The plugin's public blueprint: posting a comment (DESIGN.md section 5) and the comment feeds."""
 
-from flask import Blueprint, abort, current_app, make_response, redirect, request
+from flask import Blueprint, abort, current_app, make_response, redirect, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import Forbidden, NotFound
 
 from blog.comments.cookies import forget_author, remember_author, remember_held_comment
+from blog.comments.feeds import FEED_LENGTH, comments_feed
 from blog.comments.forms import CommentForm
+from blog.comments.models import newest_approved
 from blog.comments.section import comment_page, page_url
 from blog.comments.signals import comment_posted
 from blog.comments.submission import Refusal, is_open, submit_comment
@@ -51,6 +53,26 @@ def submit(locator):
     else:
         forget_author(response)
     return response
+
+
+@bp.get("/<locator>/feed/")
+def thread_feed(locator):
+    """The approved comments of one page, as Atom ("Comments on: …")."""
+    target = current_app.extensions["comments"].load_target(locator)
+    if target is None or not target.is_published:
+        abort(404)
+    comments = db.session.scalars(newest_approved(target.key).limit(FEED_LENGTH)).all()
+    return comments_feed(_("Comments on: %(title)s", title=target.title), target.url,
+                     url_for("comments.thread_feed", locator=locator), comments, {target.key: target})
+
+
+@bp.get("/comments/feed/")
+def site_feed():
+    """The newest approved comments of the whole site, as Atom ("Comments for …")."""
+    comments = db.session.scalars(newest_approved().limit(FEED_LENGTH)).all()
+    targets = current_app.extensions["comments"].resolve_targets({comment.target_key for comment in comments})
+    title = _("Comments for %(site)s", site=current_app.config["COMMENTS_SITE_TITLE"])
+    return comments_feed(title, "/", url_for("comments.site_feed"), comments, targets)
 
 
 @bp.errorhandler(CSRFError)

@@ -37,7 +37,7 @@ SAFE_SCHEMES = {"http", "https", "mailto"}
 SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.\-]*):")
 AUTHOR_MAX = 245
 # The page's own script file, served from this site (a path, not another host).
-REPLY_SCRIPT = re.compile(r"/(?:[\w.-]+/)*reply\.js")
+REPLY_SCRIPT = re.compile(r"/(?:[\w.-]+/)*reply\.js(?:\?v=[0-9a-f]+)?")
 REPLY_TITLE = re.compile(r'<span id="reply-title-text"[^>]*>(.*?)</span>', re.DOTALL)
 
 

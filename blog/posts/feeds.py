@@ -1,0 +1,22 @@
+"""The Atom feed of published posts at /feed/."""
+
+from flask import Blueprint, current_app, url_for
+
+from blog.comments.feeds import FEED_LENGTH, absolute, atom_response
+from blog.extensions import db
+from blog.posts.models import published_posts
+
+bp = Blueprint("feeds", __name__)
+
+
+@bp.get("/feed/")
+def posts_feed():
+    """The newest published posts, as Atom."""
+    posts = db.session.scalars(published_posts().limit(FEED_LENGTH)).all()
+    entries = [
+        {"title": post.title, "link": absolute(url_for("posts.detail", slug=post.slug)),
+         "published": post.published_at, "updated": max(post.updated_at, post.published_at),
+         "author": current_app.config["BLOG_TITLE"], "html": post.body_html}
+        for post in posts
+    ]
+    return atom_response(current_app.config["BLOG_TITLE"], url_for("posts.index"), url_for("feeds.posts_feed"), entries)

@@ -1,0 +1,114 @@
+"""Privacy tools (DESIGN.md sections 8, 9): export and erase by email, from the CLI and the admin,
+and the purge of old spam, trash and IP addresses."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from blog.comments import Comment, CommentStatus
+from blog.extensions import db, utcnow
+from tests.factories import make_app, make_comment, make_post
+
+PERSON = "Person@Example.org"
+
+
+@pytest.fixture
+def site(tmp_path, database_url):
+    app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=database_url)
+    with app.app_context():
+        db.create_all()
+        key = f"post-{make_post(slug='hello', title='Hello').id}"
+        first = make_comment(key, author="Pat", email=PERSON.lower(), url="https://pat.example/",
+                             body_raw="My first thought.", ip="203.0.113.7", user_agent="Firefox")
+        make_comment(key, author="Pat", email=PERSON.lower(), status=CommentStatus.PENDING, body_raw="Held one.")
+        make_comment(key, author="Other", email="other@example.org", parent=first, body_raw="A reply to Pat.")
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def comments(app) -> list[Comment]:
+    with app.app_context():
+        return db.session.scalars(select(Comment).order_by(Comment.id)).all()
+
+
+def test_export_prints_everything_held_about_the_address(site):
+    result = site.test_cli_runner().invoke(args=["blog", "privacy", "export", PERSON])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["email"] == PERSON.lower()
+    assert [(item["text"], item["status"], item["ip"]) for item in data["comments"]] == [
+        ("My first thought.", "approved", "203.0.113.7"), ("Held one.", "pending", "192.0.2.1")]
+    assert result.stderr == f"Exported 2 comments of {PERSON.lower()}.\n"
+
+
+def test_erase_anonymizes_and_keeps_the_text(site):
+    result = site.test_cli_runner().invoke(args=["blog", "privacy", "erase", PERSON])
+    assert result.exit_code == 0 and result.output == f"Erased {PERSON.lower()} from 2 comments.\n"
+    first, held, reply = comments(site)
+    for comment in (first, held):
+        assert (comment.author, comment.email, comment.url, comment.ip, comment.user_agent) == (
+            "Anonymous", "", "", None, None)
+    assert first.body_raw == "My first thought." and reply.author == "Other"
+    page = site.test_client().get("/hello/").get_data(as_text=True)
+    assert "Anonymous" in page and ">Pat<" not in page and "pat.example" not in page
+
+
+@pytest.mark.parametrize("email", ["not-an-address", "a@", "@b", "a b@c.d"])
+def test_bad_address_is_refused_and_nothing_changes(site, email):
+    before = [(comment.author, comment.email) for comment in comments(site)]
+    for command in ("export", "erase"):
+        result = site.test_cli_runner().invoke(args=["blog", "privacy", command, email])
+        assert result.exit_code != 0 and "is not an email address" in result.output
+    assert [(comment.author, comment.email) for comment in comments(site)] == before
+
+
+def test_purge_drops_old_spam_and_trash_and_clears_old_ips(site):
+    with site.app_context():
+        key = f"post-{db.session.scalar(select(Comment.target_key))}".removeprefix("post-")
+        old = utcnow() - timedelta(days=31)
+        make_comment(key, status=CommentStatus.SPAM, body_raw="Old spam.", created_at=old)
+        make_comment(key, status=CommentStatus.TRASH, body_raw="Old trash.", created_at=old)
+        make_comment(key, status=CommentStatus.SPAM, body_raw="New spam.")
+        make_comment(key, body_raw="Old but approved.", created_at=old, ip="198.51.100.1", user_agent="Old")
+    result = site.test_cli_runner().invoke(args=["blog", "purge"])
+    assert result.exit_code == 0
+    assert result.output == "Deleted 2 old spam and trash comments; cleared the IP of 1 comments.\n"
+    texts = {comment.body_raw: comment for comment in comments(site)}
+    assert "Old spam." not in texts and "Old trash." not in texts and "New spam." in texts
+    assert (texts["Old but approved."].ip, texts["Old but approved."].user_agent) == (None, None)
+    assert texts["My first thought."].ip == "203.0.113.7"
+
+
+def test_purge_keeps_replies_of_a_deleted_comment(site):
+    with site.app_context():
+        first = db.session.scalars(select(Comment).order_by(Comment.id)).first()
+        first.status, first.created_at = CommentStatus.SPAM, utcnow() - timedelta(days=40)
+        db.session.commit()
+    site.test_cli_runner().invoke(args=["blog", "purge"])
+    reply = next(comment for comment in comments(site) if comment.body_raw == "A reply to Pat.")
+    assert (reply.parent_id, reply.root_id, reply.depth) == (None, None, 0)
+
+
+def test_admin_privacy_page_exports_and_erases(site, database_url):
+    from tests.factories import make_admin
+    from tests.readers import AdminActions
+
+    with site.app_context():
+        make_admin()
+    admin = AdminActions(site.test_client())
+    admin.login()
+    token = admin.csrf_token("/admin/comments/privacy")
+    with admin.client.post("/admin/comments/privacy", data={"email": PERSON, "export": "1",
+                                                            "csrf_token": token}) as response:
+        assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+        assert len(response.get_json()["comments"]) == 2
+    with admin.client.post("/admin/comments/privacy", data={"email": PERSON, "erase": "1",
+                                                            "csrf_token": token}) as response:
+        assert response.status_code == 200 and "2 comments were anonymized." in response.get_data(as_text=True)
+    assert [comment.author for comment in comments(site)][:2] == ["Anonymous", "Anonymous"]
+    with admin.client.post("/admin/comments/privacy", data={"email": "nope", "erase": "1",
+                                                            "csrf_token": token}) as response:
+        assert response.status_code == 400
