@@ -124,3 +124,13 @@ def test_create_admin_refuses_a_bad_name(app, runner, name):
     assert result.exit_code != 0
     assert "NAME" in result.output and "1 to 100 printable characters" in result.output
     assert admins(app) == {}
+
+
+def test_wxr_commands_are_part_of_the_blog_group(app, runner, tmp_path):
+    runner.invoke(args=["blog", "seed"])
+    target = tmp_path / "export.xml"
+    exported = runner.invoke(args=["blog", "export-wxr", str(target)])
+    assert exported.exit_code == 0
+    assert exported.output.startswith("Exported 1 post")
+    imported = runner.invoke(args=["blog", "import-wxr", str(target)])
+    assert imported.exit_code == 0 and "already present" in imported.output

@@ -128,8 +128,9 @@ def privacy():
         if form.erase.data:
             count = erase_person(form.email.data)
             db.session.commit()
-            return render_template("comments/admin/privacy.html", form=form, erased=count)
+            return redirect(url_for("comments_admin.privacy", erased=count), code=303)
         response = jsonify(export_person(form.email.data))
         response.headers["Content-Disposition"] = "attachment; filename=comments-export.json"
         return response
-    return render_template("comments/admin/privacy.html", form=form), 400 if form.is_submitted() else 200
+    erased = request.args.get("erased", type=int)
+    return render_template("comments/admin/privacy.html", form=form, erased=erased), 400 if form.is_submitted() else 200

@@ -14,8 +14,10 @@ from collections import OrderedDict
 from threading import Lock
 
 from flask import current_app
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from blog.comments.models import ThreadVersion
 from blog.extensions import db
@@ -29,17 +31,18 @@ def thread_version(target_key: str) -> int:
 
 
 def touch_thread(target_key: str):
-    """Mark a thread changed, in the caller's transaction."""
-    bumped = db.session.execute(update(ThreadVersion).where(ThreadVersion.target_key == target_key)
-                                .values(version=ThreadVersion.version + 1))
-    if bumped.rowcount:
-        return
-    try:
-        with db.session.begin_nested():
-            db.session.add(ThreadVersion(target_key=target_key, version=1))
-    except IntegrityError:  # another worker made the row first: bump it
-        db.session.execute(update(ThreadVersion).where(ThreadVersion.target_key == target_key)
-                           .values(version=ThreadVersion.version + 1))
+    """Mark a thread changed, in the caller's transaction: one atomic upsert, so workers racing to
+    touch the same thread for the first time neither collide nor deadlock."""
+    dialect = db.session.get_bind().dialect.name
+    bumped = {"version": ThreadVersion.version + 1}
+    if dialect in ("mysql", "mariadb"):
+        statement = mysql_insert(ThreadVersion).values(target_key=target_key, version=1)
+        statement = statement.on_duplicate_key_update(bumped)
+    else:
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(ThreadVersion).values(target_key=target_key, version=1).on_conflict_do_update(
+            index_elements=[ThreadVersion.target_key], set_=bumped)
+    db.session.execute(statement)
 
 
 class RenderedThreads:

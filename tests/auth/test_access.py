@@ -67,9 +67,9 @@ def url_of(app, endpoint, values) -> str:
 def form_data(token, values) -> dict:
     """One body that every admin form would accept: each view takes the fields it knows."""
     return {"csrf_token": token, "action": "approve", "ids": [str(values["comment_id"])],
-            "author": "Changed Name", "email": "changed@example.org", "url": "", "comment": "Changed text",
+            "author": "Changed Name", "email": SECRETS["email"], "url": "", "comment": "Changed text",
             "title": "Changed title", "body": "Changed body", "is_published": "y", "comments_open": "y",
-            "save": "Save"}
+            "save": "Save", "erase": "Erase"}
 
 
 def token_from(client, page) -> str:
