@@ -13,18 +13,10 @@ from blog.comments import Comment, CommentStatus
 from blog.comments.models import ThreadVersion
 from blog.extensions import db
 from blog.posts.models import Post, PostStatus
-from blog.wxr import export_wxr_command, import_wxr_command
+from blog.wxr import NAMESPACES, WP, export_wxr_command, import_wxr_command
 from tests.factories import make_app, make_comment, make_post
 from tests.pages import folded_text, parse_page, with_class
 
-WP = "http://wordpress.org/export/1.2/"
-NAMESPACES = {
-    "excerpt": "http://wordpress.org/export/1.2/excerpt/",
-    "content": "http://purl.org/rss/1.0/modules/content/",
-    "wfw": "http://wellformedweb.org/CommentAPI/",
-    "dc": "http://purl.org/dc/elements/1.1/",
-    "wp": WP,
-}
 UTC = timezone.utc
 START = datetime(2024, 1, 3, 8, 0, tzinfo=UTC)
 
