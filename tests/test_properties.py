@@ -300,6 +300,7 @@ def post_rows(app) -> list[tuple]:
 
 
 @FEW
+@example(title="A title", slug="\x00", body="Text.", publish=True, open_comments=True, button="save")
 @example(title="A title\x00", slug="", body="Text.", publish=True, open_comments=True, button="save")
 @example(title="A title", slug="", body="Text\x00", publish=False, open_comments=False, button="save")
 @given(title=st.one_of(st.just("A title"), any_text, raw_bytes, sized(300)),

@@ -40,7 +40,9 @@ class PostForm(FlaskForm):
         self.post_id = post_id
 
     def validate_slug(self, field):
-        if not field.data:
+        """Reserved and taken addresses are refused; a malformed one never reaches the database
+        (PostgreSQL refuses a NUL in a query outright)."""
+        if not field.data or field.errors:
             return
         if field.data in RESERVED_SLUGS:
             raise ValidationError(_l("This address is used by the site itself."))
