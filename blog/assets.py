@@ -9,6 +9,7 @@ from flask import current_app
 
 @lru_cache(maxsize=256)
 def _digest(path: str, modified: float) -> str:
+    """The file's digest; ``modified`` is only part of the cache key, so an edited file is read again."""
     with open(path, "rb") as handle:
         return hashlib.sha256(handle.read()).hexdigest()[:12]
 
