@@ -5,11 +5,12 @@ from flask import abort
 from blog.comments.admin_views import bp as admin_bp
 from blog.comments.moderation import ModerationPolicy
 from blog.comments.notifications import notify_moderators
+from blog.comments.reply_notices import notify_on_approval, notify_on_posting
 from blog.comments.section import mark_personal_responses, render_comments_section
-from blog.comments.signals import comment_posted
+from blog.comments.signals import comment_posted, comment_status_changed
 from blog.comments.thread_cache import RenderedThreads
 from blog.comments.translation import markup_gettext, markup_ngettext
-from blog.comments.views import bp
+from blog.comments.views import bp, unsubscribe_bp
 
 DEFAULTS = {
     # "first-time": approve authors with an earlier approved comment; "all": hold all; "none": approve all.
@@ -85,10 +86,13 @@ class Comments:
         app.extensions["comments"] = self
         app.extensions["comments.rendered_threads"] = RenderedThreads()
         app.register_blueprint(bp)
+        app.register_blueprint(unsubscribe_bp)
         app.register_blueprint(admin_bp)
         app.jinja_env.globals.update(comments_section=render_comments_section, _c=markup_gettext, _cn=markup_ngettext)
         app.after_request(mark_personal_responses)
         comment_posted.connect(notify_moderators, sender=app)
+        comment_posted.connect(notify_on_posting, sender=app)
+        comment_status_changed.connect(notify_on_approval, sender=app)
 
     def target_loader(self, function):
         """Register ``function(locator) -> CommentTarget | None``."""

@@ -112,6 +112,8 @@ class CommentForm(CommentDetailsForm):
 
     parent = HiddenField(default="0")
     remember = BooleanField(_l("Save my name, email, and website in this browser for the next time I comment."))
+    # Off unless ticked; mail goes out only once the address is confirmed (blog.comments.reply_notices).
+    notify = BooleanField(_l("Notify me of replies by email."))
     # The honeypot: hidden from people by the stylesheet, filled in by bots that fill in everything.
     homepage = StringField(_l("Leave this field empty"))
     # When the form was served, signed (blog.comments.timing): a bot posts sooner than a person can.

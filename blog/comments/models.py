@@ -49,6 +49,8 @@ class Comment(db.Model):
     user_agent: Mapped[str | None] = mapped_column(String(255))
     # Written by a moderator from the queue: approved at once and shown as the site's own.
     is_moderator_reply: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The author ticked "Notify me of replies by email" (mailed only once their address is confirmed).
+    wants_reply_notice: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     approved_at: Mapped[datetime | None]
 
@@ -87,6 +89,17 @@ class FloodMark(db.Model):
     # "ip:203.0.113.9" or "email:reader@example.org".
     key: Mapped[str] = mapped_column(String(110), primary_key=True)
     until: Mapped[datetime]
+
+
+class NotifiedAddress(db.Model):
+    """An address that asked for reply notices: mailed only once its owner confirmed it, so the form
+    cannot be used to mail a stranger; when the last confirmation mail went, to send at most one a day."""
+
+    __tablename__ = "comment_notified_address"
+
+    email: Mapped[str] = mapped_column(String(100), primary_key=True)
+    confirmed_at: Mapped[datetime | None]
+    confirmation_sent_at: Mapped[datetime | None]
 
 
 class ThreadVersion(db.Model):

@@ -57,8 +57,9 @@ def _held_comment_message(comment, target) -> EmailMessage:
     return message
 
 
-def send_mail(settings: dict, message: EmailMessage, logger):
-    """Hand one message to the SMTP server the MAIL_* settings name; log, never raise, on failure."""
+def send_mail(settings: dict, message: EmailMessage, logger,
+              purpose: str = "mail the moderators about a held comment"):
+    """Hand one message to the SMTP server the MAIL_* settings name; log what failed (``purpose``), never raise."""
     smtp_class = smtplib.SMTP_SSL if settings["MAIL_USE_SSL"] else smtplib.SMTP
     try:
         with smtp_class(settings["MAIL_SERVER"], settings["MAIL_PORT"], timeout=settings["MAIL_TIMEOUT"]) as smtp:
@@ -68,4 +69,4 @@ def send_mail(settings: dict, message: EmailMessage, logger):
                 smtp.login(settings["MAIL_USERNAME"], settings["MAIL_PASSWORD"])
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException):
-        logger.exception("Could not mail the moderators about a held comment (%s)", message["Subject"])
+        logger.exception("Could not %s (%s)", purpose, message["Subject"])

@@ -6,7 +6,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, select, update
 
-from blog.comments.models import Comment, CommentStatus, FloodMark
+from blog.comments.models import Comment, CommentStatus, FloodMark, NotifiedAddress
 from blog.comments.moderation import apply_action
 from blog.comments.signals import comment_erased
 from blog.comments.thread_cache import touch_thread
@@ -22,12 +22,18 @@ def comments_by(email: str):
 def export_person(email: str) -> dict:
     """Everything stored with this address, as JSON-ready data."""
     comments = db.session.scalars(comments_by(email)).all()
+    address = db.session.get(NotifiedAddress, email.strip().lower())
     return {
         "email": email.strip().lower(),
+        "reply_notices": None if address is None else {
+            "confirmed_at": address.confirmed_at.isoformat() if address.confirmed_at else None,
+            "confirmation_sent_at": address.confirmation_sent_at.isoformat() if address.confirmation_sent_at else None,
+        },
         "comments": [
             {"id": comment.id, "thread": comment.target_key, "parent_id": comment.parent_id,
              "author": comment.author, "email": comment.email, "url": comment.url, "text": comment.body_raw,
              "status": comment.status.value, "ip": comment.ip, "user_agent": comment.user_agent,
+             "wants_reply_notice": comment.wants_reply_notice,
              "created_at": comment.created_at.isoformat(),
              "approved_at": comment.approved_at.isoformat() if comment.approved_at else None}
             for comment in comments
@@ -36,11 +42,14 @@ def export_person(email: str) -> dict:
 
 
 def erase_person(email: str) -> int:
-    """Anonymize this address's comments: the name becomes "Anonymous"; email, url, IP and browser go;
-    the text stays, so replies to it still make sense. Returns how many comments were changed."""
+    """Anonymize this address's comments: the name becomes "Anonymous"; email, url, IP and browser go,
+    and so do its reply notices; the text stays, so replies to it still make sense. Returns how many
+    comments were changed."""
     comments = db.session.scalars(comments_by(email)).all()
     for comment in comments:
         comment.author, comment.email, comment.url, comment.ip, comment.user_agent = ANONYMOUS, "", "", None, None
+        comment.wants_reply_notice = False
+    db.session.execute(delete(NotifiedAddress).where(NotifiedAddress.email == email.strip().lower()))
     for target_key in {comment.target_key for comment in comments}:
         touch_thread(target_key)
     db.session.flush()

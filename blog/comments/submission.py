@@ -6,6 +6,7 @@ from blog.comments import flood, spam
 from blog.comments.forms import FORBIDDEN_CHARACTERS, CommentForm
 from blog.comments.models import Comment, CommentStatus, earlier_texts
 from blog.comments.moderation import ModerationPolicy, log_action
+from blog.comments.notice_addresses import ask_for_notices
 from blog.comments.target import CommentTarget
 from blog.comments.thread_cache import touch_thread
 from blog.comments.timing import form_age
@@ -75,6 +76,8 @@ def submit_comment(target: CommentTarget, form: CommentForm, is_moderator: bool 
         touch_thread(comment.target_key)
     db.session.add(comment)
     db.session.flush()
+    if form.notify.data:
+        ask_for_notices(comment)
     return comment
 
 

@@ -1,6 +1,6 @@
 """The plugin's public blueprint: posting a comment (DESIGN.md section 5) and the comment feeds."""
 
-from flask import Blueprint, abort, current_app, make_response, redirect, request, url_for
+from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import Forbidden, NotFound
 
@@ -8,6 +8,8 @@ from blog.comments.cookies import forget_author, remember_author, remember_held_
 from blog.comments.feeds import FEED_LENGTH, comments_feed
 from blog.comments.forms import CommentForm
 from blog.comments.models import newest_approved
+from blog.comments.notice_addresses import comment_to_confirm, confirm_address
+from blog.comments.reply_notices import comment_to_unsubscribe, stop_notices
 from blog.comments.section import comment_page, page_url
 from blog.comments.signals import comment_posted
 from blog.comments.submission import Refusal, is_open, submit_comment
@@ -16,6 +18,10 @@ from blog.extensions import db
 
 bp = Blueprint("comments", __name__, template_folder="templates", static_folder="static",
                static_url_path="/comments/static")
+# The unsubscribe link of reply notices, alone on a blueprint of its own: mail clients POST to it
+# (RFC 8058 one-click) with no cookie and no CSRF token, so the host exempts this blueprint from its
+# CSRF protection (``csrf.exempt(unsubscribe_bp)``); the signed token in the URL is the proof instead.
+unsubscribe_bp = Blueprint("comments_unsubscribe", __name__)
 
 
 @bp.post("/<locator>/comments")
@@ -87,3 +93,26 @@ def expired_form(error):
     form = CommentForm(target_key=target.key)
     form.validate()
     return current_app.extensions["comments"].render_page(target, form, 400)
+
+
+@bp.get("/comments/notices/confirm/<token>")
+def confirm_notices(token):
+    """The link of the confirmation mail: the address may now be mailed about replies (again is fine)."""
+    comment = comment_to_confirm(token)
+    if comment is None or not confirm_address(comment):
+        abort(400, _("This confirmation link is not valid or has expired."))
+    db.session.commit()
+    return render_template("comments/notices/confirmed.html")
+
+
+@unsubscribe_bp.route("/comments/notices/unsubscribe/<token>", methods=["GET", "POST"])
+def unsubscribe(token):
+    """Stop the reply notices of one comment: GET asks with a button (a link checker must not
+    unsubscribe anyone), POST does it, from that button or from a mail client's one-click request."""
+    comment = comment_to_unsubscribe(token)
+    if comment is None:
+        abort(400, _("This unsubscribe link is not valid."))
+    if request.method == "POST":
+        stop_notices(comment)
+        db.session.commit()
+    return render_template("comments/notices/unsubscribe.html", is_done=request.method == "POST")

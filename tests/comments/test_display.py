@@ -224,8 +224,10 @@ def test_form_fields_have_wordpress_names_and_limits(blog):
     form = by_id(document, "commentform")
     assert (form.get("method"), form.get("action")) == ("post", "/hello/comments")
     names = {element.get("name") for element in form.iter() if element.tag in {"input", "textarea", "select"}}
-    # WordPress's names, plus the two bot traps: the honeypot and the signed time the form was served.
-    assert names == {"author", "email", "url", "comment", "parent", "remember", "csrf_token", "homepage", "issued"}
+    # WordPress's names, the reply-notice box, and the two bot traps: the honeypot and the signed time
+    # the form was served.
+    assert names == {"author", "email", "url", "comment", "parent", "remember", "notify", "csrf_token", "homepage",
+                     "issued"}
 
     assert {name: field(document, name).get("maxlength") for name in ("author", "email", "url", "comment")} == {
         "author": "245", "email": "100", "url": "200", "comment": "65525"}
@@ -255,7 +257,7 @@ def test_every_visible_field_has_a_label(blog):
     visible = [element for element in by_id(document, "commentform").iter()
                if element.tag in {"input", "textarea", "select"}
                and element.get("type") != "hidden" and not hidden_from_people(element)]
-    assert {element.get("name") for element in visible} == {"comment", "author", "email", "url", "remember"}
+    assert {element.get("name") for element in visible} == {"comment", "author", "email", "url", "remember", "notify"}
     for element in visible:
         assert element.get("id") in labelled, element.get("name")
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from blog.comments import Comment, CommentStatus
+from blog.comments.models import NotifiedAddress
 from blog.extensions import db, utcnow
 from tests.factories import make_app, make_comment, make_post
 
@@ -45,6 +46,11 @@ def test_export_prints_everything_held_about_the_address(site):
 
 
 def test_erase_anonymizes_and_keeps_the_text(site):
+    with site.app_context():
+        db.session.add(NotifiedAddress(email=PERSON.lower(), confirmed_at=utcnow()))
+        db.session.commit()
+    exported = json.loads(site.test_cli_runner().invoke(args=["blog", "privacy", "export", PERSON]).stdout)
+    assert exported["reply_notices"]["confirmed_at"] is not None
     result = site.test_cli_runner().invoke(args=["blog", "privacy", "erase", PERSON])
     assert result.exit_code == 0 and result.output == f"Erased {PERSON.lower()} from 2 comments.\n"
     first, held, reply = comments(site)
@@ -52,6 +58,8 @@ def test_erase_anonymizes_and_keeps_the_text(site):
         assert (comment.author, comment.email, comment.url, comment.ip, comment.user_agent) == (
             "Anonymous", "", "", None, None)
     assert first.body_raw == "My first thought." and reply.author == "Other"
+    with site.app_context():
+        assert db.session.get(NotifiedAddress, PERSON.lower()) is None
     page = site.test_client().get("/hello/").get_data(as_text=True)
     assert "Anonymous" in page and ">Pat<" not in page and "pat.example" not in page
 
