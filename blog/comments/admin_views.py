@@ -15,6 +15,7 @@ from blog.comments.models import Comment, CommentStatus, comments_in_status, log
 from blog.comments.moderation import TRANSITIONS, apply_action, can_apply, edit_comment
 from blog.comments.privacy import erase_person, export_person
 from blog.comments.section import requested_page
+from blog.comments.signals import comment_posted
 from blog.comments.submission import reply_as_moderator
 from blog.comments.translation import gettext as _
 from blog.extensions import db
@@ -115,8 +116,11 @@ def reply(comment_id):
     moderator = _moderator()
     if comment.status is CommentStatus.PENDING:
         apply_action("approve", comment, moderator)
-    reply_as_moderator(comment, form.comment.data, moderator)
+    reply = reply_as_moderator(comment, form.comment.data, moderator)
     db.session.commit()
+    target = current_app.extensions["comments"].resolve_targets({reply.target_key}).get(reply.target_key)
+    if target is not None:  # the reader who asked for reply notices hears of it
+        comment_posted.send(current_app._get_current_object(), comment=reply, target=target)
     return _back_to_queue()
 
 

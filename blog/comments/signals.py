@@ -7,7 +7,7 @@ from blinker import Namespace
 
 _signals = Namespace()
 
-# A reader's comment was stored and committed: ``comment``, ``target`` (its CommentTarget).
+# A comment was stored and committed (a reader's, or a moderator's reply): ``comment``, ``target``.
 comment_posted = _signals.signal("comment-posted")
 # A moderator moved a comment: ``comment``, ``old_status``, ``new_status`` (None: deleted), ``moderator``.
 comment_status_changed = _signals.signal("comment-status-changed")

@@ -154,6 +154,16 @@ def test_approved_reply_mails_the_parent_author_once(site, mailbox):
     assert_no_mail_beyond(mailbox, 1)
 
 
+def test_a_moderators_reply_from_the_queue_mails_the_author(site, mailbox, admin):
+    parent = ann_asks(site, mailbox)
+    admin.login()
+    assert admin.post(f"/admin/comments/{parent.id}/reply", comment="Thanks, from the site.").status_code == 303
+    join_mail_threads()
+    [message] = mailbox.wait_for(1)
+    assert message["To"] == ANN["email"] and "Thanks, from the site." in message.get_content()
+    assert_no_mail_beyond(mailbox, 1)
+
+
 def test_held_reply_mails_nobody_until_approved_then_once(site, mailbox, admin):
     parent = ann_asks(site, mailbox)
     site.config["COMMENTS_MODERATION"] = "all"
