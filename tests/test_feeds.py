@@ -13,8 +13,9 @@ SECRET_EMAIL = "feed.secret@example.org"
 
 
 @pytest.fixture
-def site(tmp_path):
-    app = make_app(tmp_path, BLOG_URL="https://blog.example.org", BLOG_TITLE="Notes")
+def site(tmp_path, database_url):
+    app = make_app(tmp_path, BLOG_URL="https://blog.example.org", BLOG_TITLE="Notes",
+                   SQLALCHEMY_DATABASE_URI=database_url)
     with app.app_context():
         db.create_all()
         post = make_post(slug="hello", title="Hello & <world>")
