@@ -211,6 +211,8 @@ def test_a_reader_fills_the_whole_form_by_keyboard_only(tab):
     page.keyboard.press("Space")
     assert page.locator("#remember").is_checked()
     page.keyboard.press("Tab")
+    focused_and_visible("notify")  # reply notices stay off unless ticked
+    page.keyboard.press("Tab")
     focused_and_visible("submit")
     with page.expect_event("load"):
         page.keyboard.press("Enter")
