@@ -1,26 +1,21 @@
-"""Confirming an address for reply notices, and mail that waits for the commit.
+"""Confirming an address for reply notices.
 
 A commenter who ticks "Notify me of replies by email" is mailed a signed link first, at most once a
 day, and is mailed about replies only once they followed it: the form cannot be used to mail a
 stranger. The link names the comment, never the address.
 
-Mail decided before a commit waits in the session and is sent from its ``after_commit`` event, on
-a thread of its own; if the transaction ends any other way, the mail is dropped.
 """
 
-import threading
 from datetime import timedelta
 from email.message import EmailMessage
 
-from flask import current_app, has_request_context, url_for
-from flask_babel import force_locale
+from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import event, or_, update
+from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from blog.comments.models import Comment, CommentStatus, NotifiedAddress
-from blog.comments.notifications import send_mail, site_url
+from blog.comments.notifications import in_site_language, new_message, path_for, send_after_commit, site_url
 from blog.comments.translation import gettext as _
 from blog.extensions import db, utcnow
 
@@ -29,8 +24,6 @@ CONFIRM_SALT = "comments-notice-confirm"
 CONFIRM_MAX_AGE = 7 * 24 * 3600
 # At most one confirmation mail to an unconfirmed address in this time.
 CONFIRMATION_INTERVAL = timedelta(days=1)
-# Where mail waiting for the commit is kept, in ``Session.info``.
-_WAITING = "comments.mail_after_commit"
 
 
 def _confirm_serializer() -> URLSafeTimedSerializer:
@@ -100,12 +93,6 @@ def _address(email: str) -> NotifiedAddress:
     return address
 
 
-def in_site_language(build, *args):
-    """Mail is written in the site's language, not in that of whoever's request sent it."""
-    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "en")):
-        return build(*args)
-
-
 def _confirmation_message(comment: Comment) -> EmailMessage:
     link = site_url(path_for("comments.confirm_notices", token=confirm_token(comment)))
     message = new_message(comment.email, _("Please confirm reply notices from %(site)s",
@@ -118,48 +105,3 @@ def _confirmation_message(comment: Comment) -> EmailMessage:
         _("If it was not you, ignore this mail: you will receive no other."),
     ]))
     return message
-
-
-def new_message(to: str, subject: str) -> EmailMessage:
-    """A mail from the site to one address."""
-    message = EmailMessage()
-    message["Subject"] = subject
-    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
-    message["To"] = to
-    return message
-
-
-def _mail_settings() -> dict:
-    config = current_app.config
-    return {name: config[name] for name in config if name.startswith("MAIL_")}
-
-
-def path_for(endpoint: str, **values) -> str:
-    """``url_for``'s path, also outside a request (a moderator's change made from a script)."""
-    if has_request_context():
-        return url_for(endpoint, **values)
-    return current_app.url_map.bind("localhost", script_name=current_app.config["APPLICATION_ROOT"]).build(
-        endpoint, values)
-
-
-def send_now(message: EmailMessage, purpose: str):
-    """Send on a thread of its own: a slow mail server never holds up the request."""
-    threading.Thread(target=send_mail, args=(_mail_settings(), message, current_app.logger, purpose),
-                     name="comments-mail").start()
-
-
-def send_after_commit(message: EmailMessage, purpose: str):
-    """Send once the current transaction commits; never, if it does not."""
-    db.session.info.setdefault(_WAITING, []).append((_mail_settings(), message, current_app.logger, purpose))
-
-
-@event.listens_for(Session, "after_commit")
-def _send_waiting_mail(session):
-    for arguments in session.info.pop(_WAITING, []):
-        threading.Thread(target=send_mail, args=arguments, name="comments-mail").start()
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _drop_uncommitted_mail(session, transaction):
-    if transaction.parent is None:  # the outermost transaction ended without a commit (or after sending)
-        session.info.pop(_WAITING, None)

@@ -15,15 +15,8 @@ from sqlalchemy import exists, select
 
 from blog.comments.models import Comment, CommentStatus, ModerationLogEntry, NotifiedAddress
 from blog.comments.moderation import TRANSITIONS
-from blog.comments.notice_addresses import (
-    comment_from_token,
-    in_site_language,
-    new_message,
-    path_for,
-    send_after_commit,
-    send_now,
-)
-from blog.comments.notifications import site_url
+from blog.comments.notice_addresses import comment_from_token
+from blog.comments.notifications import in_site_language, new_message, path_for, send_after_commit, send_now, site_url
 from blog.comments.section import comment_page, page_url
 from blog.comments.translation import gettext as _
 from blog.extensions import db
