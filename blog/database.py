@@ -4,7 +4,7 @@ from flask import has_request_context, request
 from sqlalchemy import event, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from blog.extensions import UTCDateTime, db
+from blog.extensions import READS_ONLY, UTCDateTime, db
 
 # Milliseconds a SQLite writer waits for another worker's lock before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -29,8 +29,10 @@ def _begin_sqlite(connection):
     A deferred SQLite transaction that has read and then wants to write fails at once with
     "database is locked" when another worker is writing, whatever the busy timeout. Taking the
     write lock at BEGIN makes concurrent writers queue for it instead, so no comment is lost.
+    A transaction begun with ``blog.extensions.begin_reading`` says it only reads, and takes no lock.
     """
-    is_read_only = has_request_context() and request.method in READ_ONLY_METHODS
+    is_read_only = (connection.get_execution_options().get(READS_ONLY)
+                    or has_request_context() and request.method in READ_ONLY_METHODS)
     connection.exec_driver_sql("BEGIN" if is_read_only else "BEGIN IMMEDIATE")
 
 

@@ -63,6 +63,23 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+# The execution option that marks a transaction as one that only reads (see ``begin_reading``).
+READS_ONLY = "blog_reads_only"
+
+
+def begin_reading():
+    """Begin the session's next transaction as one that only reads.
+
+    On SQLite a request that may write takes the write lock when its transaction begins
+    (blog.database), so writers queue instead of failing; a stretch of such a request that only
+    reads (checking a form, sanitizing, building the answer after the commit) needs no lock and,
+    begun this way, runs beside other workers' writes. End it (commit or rollback) before writing.
+    No-op when a transaction is already open.
+    """
+    if not db.session().in_transaction():
+        db.session.connection(execution_options={READS_ONLY: True})
+
+
 migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()

@@ -15,15 +15,18 @@ Usage in a host app::
     def render(target, form, status):   # the page again, with the form's errors
         return render_template("page.html", target=target, form=form), status
 
-and in the page's template: ``{{ comments_section(target, form) }}``. For the moderation desk at
+and in the page's template: ``{{ comments_section(target, form) }}``. A view that answers with
+``serve_target_page(target, version, render)`` has the whole page kept per worker and filled in for
+each reader (blog.comments.page_cache). For the moderation desk at
 /admin/comments, also register ``comments.moderator_required(view_decorator)``,
 ``@comments.moderator_loader`` and ``@comments.targets_resolver`` (see ``Comments``).
 """
 
 from blog.comments.extension import Comments
 from blog.comments.models import Comment, CommentStatus
+from blog.comments.page_cache import serve_target_page
 from blog.comments.signals import comment_edited, comment_posted, comment_status_changed
 from blog.comments.target import CommentTarget
 
 __all__ = ["Comment", "CommentStatus", "CommentTarget", "Comments", "comment_edited", "comment_posted",
-           "comment_status_changed"]
+           "comment_status_changed", "serve_target_page"]

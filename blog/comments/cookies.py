@@ -37,6 +37,11 @@ def _set(response, name, value, max_age):
                         secure=request.is_secure)
 
 
+def has_own_cookies() -> bool:
+    """Whether this browser sends either cookie, valid or not: its page may be its own."""
+    return HELD_COOKIE in request.cookies or AUTHOR_COOKIE in request.cookies
+
+
 def held_comment_ids() -> list[int]:
     """Ids of the comments this browser posted that were held, newest last; [] if none or tampered."""
     value = request.cookies.get(HELD_COOKIE)

@@ -175,11 +175,12 @@ def top_level_comments_before(comment: "Comment"):
 
 
 def earlier_texts(comment: "Comment"):
-    """What the same person already said in the same place; the caller compares the texts exactly,
-    as a case-insensitive collation (MariaDB's default) would call "Hi" and "hi" the same."""
+    """The same text already said by the same person in the same place. The database narrows it to
+    that text, so a prolific author costs no more than a new one; the caller still compares exactly,
+    as a case-insensitive collation (MariaDB's default) calls "Hi" and "hi" the same."""
     return select(Comment.body_raw).where(
         Comment.target_key == comment.target_key, Comment.parent_id == comment.parent_id,
-        Comment.author == comment.author, Comment.email == comment.email,
+        Comment.author == comment.author, Comment.email == comment.email, Comment.body_raw == comment.body_raw,
     )
 
 

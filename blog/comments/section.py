@@ -94,6 +94,8 @@ def render_comments_section(target: CommentTarget, form: CommentForm | None = No
     # What this browser alone may see (its held comments, its own details) must not be cached for others.
     g.comments_is_personal = bool(held_ids or remembered or form.is_submitted())
     g.comments_rendered = True
+    if is_target_open:  # the form is on the page: blog.comments.page_cache swaps its stamp for a slot
+        g.comments_form_stamp = form.issued.data
     return Markup(render_template(
         "comments/_section.html", target=target, thread_html=thread_html, form=form, replying_to=replying_to,
         page=page, page_url=page_url, is_open=is_target_open,

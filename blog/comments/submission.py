@@ -4,7 +4,7 @@ from flask import current_app, request
 
 from blog.comments import flood, spam
 from blog.comments.forms import FORBIDDEN_CHARACTERS, CommentForm
-from blog.comments.models import Comment, CommentStatus, earlier_texts
+from blog.comments.models import Comment, CommentStatus, approved_comment, earlier_texts
 from blog.comments.moderation import ModerationPolicy, log_action
 from blog.comments.notice_addresses import ask_for_notices
 from blog.comments.target import CommentTarget
@@ -47,8 +47,13 @@ class Refusal(Exception):
 
 def submit_comment(target: CommentTarget, form: CommentForm, is_moderator: bool = False) -> Comment:
     """Store a validated comment with the status the moderation policy gives it; the caller commits
-    and then sends ``comment_posted``. Raises ``Refusal`` for a duplicate, or a flood (moderators
-    are exempt from the flood limit)."""
+    and then sends ``comment_posted``. Raises ``Refusal`` for a duplicate, a flood (moderators are
+    exempt from the flood limit) or a parent removed meanwhile.
+
+    What only reads (sanitizing, the moderation rules) runs first, in the caller's transaction,
+    which this ends; the checks that must see every other writer (duplicate, flood) and the insert
+    then run in a transaction of their own, the only stretch that holds SQLite's write lock.
+    """
     config = current_app.config
     user_agent = FORBIDDEN_CHARACTERS.sub("", request.user_agent.string)[:USER_AGENT_MAX]
     comment = Comment(
@@ -61,16 +66,23 @@ def submit_comment(target: CommentTarget, form: CommentForm, is_moderator: bool 
         ip=request.remote_addr,
         user_agent=user_agent or None,
     )
-    place_in_thread(comment, form.parent_comment, config["COMMENTS_THREAD_DEPTH"])
-    if comment.body_raw in db.session.scalars(earlier_texts(comment)):
+    bot_verdict = spam.honeypot(form.is_bot) or spam.form_timing(
+        form_age(form.issued.data), config["COMMENTS_MIN_FILL_SECONDS"], config["COMMENTS_FORM_MAX_AGE"])
+    comment.status, comment.status_reason = ModerationPolicy(config).decide(comment, bot_verdict=bot_verdict)
+    parent_id = form.parent_comment.id if form.parent_comment is not None else None
+    db.session.rollback()  # the reading is done; the next statement begins the writing transaction
+
+    parent = db.session.scalar(approved_comment(target.key, parent_id)) if parent_id else None
+    form.parent_comment = parent  # as it is now, for the page shown again if this is refused
+    if parent_id and parent is None:
+        raise Refusal(409, _("The comment you are replying to is not available."))
+    place_in_thread(comment, parent, config["COMMENTS_THREAD_DEPTH"])
+    if any(text == comment.body_raw for text in db.session.scalars(earlier_texts(comment))):
         raise Refusal(409, _("Duplicate comment detected; it looks as though you’ve already said that!"))
     if config["COMMENTS_FLOOD_SECONDS"] and not is_moderator:
         wait = flood.claim(flood.flood_keys(comment.ip, comment.email), config["COMMENTS_FLOOD_SECONDS"])
         if wait is not None:
             raise Refusal(429, _("You are posting comments too quickly. Slow down."), retry_after=wait)
-    bot_verdict = spam.honeypot(form.is_bot) or spam.form_timing(
-        form_age(form.issued.data), config["COMMENTS_MIN_FILL_SECONDS"], config["COMMENTS_FORM_MAX_AGE"])
-    comment.status, comment.status_reason = ModerationPolicy(config).decide(comment, bot_verdict=bot_verdict)
     if comment.status is CommentStatus.APPROVED:
         comment.approved_at = utcnow()
         touch_thread(comment.target_key)

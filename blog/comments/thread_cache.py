@@ -14,7 +14,7 @@ from collections import OrderedDict
 from threading import Lock
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -22,12 +22,18 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from blog.comments.models import ThreadVersion
 from blog.extensions import db
 
-# Rendered threads a worker keeps; the least recently used go first.
-CAPACITY = 512
+# Characters of rendered HTML each of a worker's caches keeps (a page of 50 comments is about 60,000),
+# so a site with thousands of posts and pages still fits a worker's memory budget.
+CAPACITY = 8_000_000
+
+
+# Every view of a page runs this; built once, and run on the session's connection (in its transaction)
+# rather than through the ORM's execution path, which would cost three times the query itself.
+_VERSION = select(ThreadVersion.version).where(ThreadVersion.target_key == bindparam("target_key"))
 
 
 def thread_version(target_key: str) -> int:
-    return db.session.scalar(select(ThreadVersion.version).where(ThreadVersion.target_key == target_key)) or 0
+    return db.session.connection().execute(_VERSION, {"target_key": target_key}).scalar() or 0
 
 
 def touch_thread(target_key: str):
@@ -45,12 +51,14 @@ def touch_thread(target_key: str):
     db.session.execute(statement)
 
 
-class RenderedThreads:
-    """A worker's rendered threads: (key parts) → (version, html), bounded, safe across threads."""
+class RenderedCache:
+    """A worker's rendered HTML: (key parts) → (version, html), least recently used out first once
+    the entries hold more than ``capacity`` characters; safe across threads."""
 
     def __init__(self, capacity: int = CAPACITY):
         self._entries = OrderedDict()
         self._capacity = capacity
+        self._size = 0
         self._lock = Lock()
 
     def get(self, key, version: int):
@@ -63,12 +71,14 @@ class RenderedThreads:
 
     def put(self, key, version: int, html):
         with self._lock:
+            if key in self._entries:
+                self._size -= len(self._entries.pop(key)[1])
             self._entries[key] = (version, html)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._capacity:
-                self._entries.popitem(last=False)
+            self._size += len(html)
+            while self._size > self._capacity:
+                self._size -= len(self._entries.popitem(last=False)[1][1])
 
 
-def rendered_threads() -> RenderedThreads:
+def rendered_threads() -> RenderedCache:
     """This app's rendered threads (an app per process in production; tests build many)."""
     return current_app.extensions["comments.rendered_threads"]

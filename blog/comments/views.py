@@ -14,7 +14,7 @@ from blog.comments.section import comment_page, page_url
 from blog.comments.signals import comment_posted
 from blog.comments.submission import Refusal, is_open, submit_comment
 from blog.comments.translation import gettext as _
-from blog.extensions import db
+from blog.extensions import begin_reading, db
 
 bp = Blueprint("comments", __name__, template_folder="templates", static_folder="static",
                static_url_path="/comments/static")
@@ -29,6 +29,7 @@ def submit(locator):
     """Take a reader's comment: 303 back to the page, or the page again with the errors (400), or with
     why a valid comment was not taken (409 duplicate, 429 too soon), the reader's text kept each time."""
     comments = current_app.extensions["comments"]
+    begin_reading()  # checking the form only reads: submit_comment takes the write lock for the writing alone
     target = comments.load_target(locator)
     if target is None or not target.is_published:
         abort(404)
@@ -46,9 +47,10 @@ def submit(locator):
         if refusal.retry_after:
             response.headers["Retry-After"] = str(refusal.retry_after)
         return response
-    db.session.commit()
-    comment_posted.send(current_app._get_current_object(), comment=comment, target=target)
     location = page_url(target, comment_page(comment))
+    db.session.commit()
+    begin_reading()  # the handlers and the answer only read: no second wait for the write lock
+    comment_posted.send(current_app._get_current_object(), comment=comment, target=target)
     if comment.is_approved:
         response = redirect(f"{location}#comment-{comment.id}", code=303)
     else:

@@ -1,8 +1,9 @@
 """Public pages of the blog: the list of posts and each post."""
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 
 from blog.commenting import comment_counts, target_for
+from blog.comments import serve_target_page
 from blog.extensions import db
 from blog.posts.models import published_post, published_posts
 
@@ -23,6 +24,11 @@ def index():
 
 @bp.get("/<slug>/")
 def detail(slug):
-    """One published post, its comments and the "Leave a Reply" form."""
-    post = db.first_or_404(published_post(slug))
-    return render_template("posts/detail.html", post=post, comment_target=target_for(post))
+    """One published post, its comments and the "Leave a Reply" form: rendered once per worker and
+    version of the post (its ``updated_at``) and of its thread, then filled in for each reader."""
+    post = published_post(slug)
+    if post is None:
+        abort(404)
+    target = target_for(post)
+    return serve_target_page(target, post.updated_at,
+                             lambda: render_template("posts/detail.html", post=post, comment_target=target))

@@ -1,0 +1,96 @@
+"""Whole pages that show a thread, rendered once per worker and filled in for each reader.
+
+A post page reads the same for every reader but for two values in its form: the CSRF token, tied
+to the reader's session, and the signed time the form was served. The first view of a page in a
+worker renders it in full, swaps those two values for slots and keeps it; later views check the
+versions (one query for the thread, the host's own for the rest), fill the slots with the reader's
+token and a fresh stamp, and skip the templates altogether. A reader with something of their own
+on the page (held comments, remembered details, the reply form of ``?replytocom=``) gets the page
+rendered for them alone, never kept.
+
+Every shared page carries a weak ETag, ``Cache-Control: no-cache`` and ``Vary: Cookie``: a browser
+(or a proxy, for the same cookie) asks again each time and gets a 304 while the page, its language,
+the reader's session and the current ten minutes are unchanged, so a form it shows from its own
+copy is never older than that.
+"""
+
+import hashlib
+import secrets
+import time
+
+from flask import current_app, g, make_response, request, session
+from flask_babel import get_locale
+from flask_wtf.csrf import generate_csrf
+
+from blog.comments.cookies import has_own_cookies
+from blog.comments.section import requested_page
+from blog.comments.submission import is_open
+from blog.comments.thread_cache import RenderedCache, thread_version
+from blog.comments.timing import issue_form_stamp
+
+# A revalidated page keeps the form it was served with; after this many seconds it gets a fresh one.
+FORM_REFRESH_SECONDS = 600
+
+
+def rendered_pages() -> RenderedCache:
+    return current_app.extensions["comments.rendered_pages"]
+
+
+def _slots() -> tuple[str, str]:
+    """This worker's slot markers: random, so no text on a page can contain one by chance or design."""
+    if "comments.page_slots" not in current_app.extensions:
+        nonce = secrets.token_hex(16)
+        current_app.extensions["comments.page_slots"] = (f"csrf-{nonce}", f"issued-{nonce}")
+    return current_app.extensions["comments.page_slots"]
+
+
+def is_shared_view() -> bool:
+    """Whether this request sees the page every reader sees."""
+    return "replytocom" not in request.args and not has_own_cookies()
+
+
+def serve_target_page(target, version, render):
+    """The response for the page that shows ``target``'s thread.
+
+    ``render()`` renders the whole page (with ``comments_section(target)``) as text, and ``version``
+    is whatever the host changes when the rest of that page changes (a post's ``updated_at``). The
+    page may depend on nothing else of the request but its language, host and ``comments_page``.
+    """
+    if not is_shared_view():
+        return make_response(render())
+    is_target_open = is_open(target)
+    key = (target.key, target.url, target.title, is_target_open, requested_page(), str(get_locale()),
+           request.host_url, version)
+    thread = thread_version(target.key)  # read before rendering, so a change in between shows next time
+    csrf_slot, stamp_slot = _slots()
+    template = rendered_pages().get(key, thread)
+    if template is None:
+        html = render()
+        if g.get("comments_is_personal"):
+            return make_response(html)
+        template = _with_slots(html, csrf_slot, stamp_slot)
+        rendered_pages().put(key, thread, template)
+    g.comments_rendered = True
+    has_form = csrf_slot in template
+    body = template.replace(csrf_slot, generate_csrf()).replace(stamp_slot, issue_form_stamp()) if has_form else template
+    response = make_response(body)
+    response.set_etag(_etag(key, thread, has_form), weak=True)
+    response.cache_control.no_cache = True
+    return response.make_conditional(request)
+
+
+def _with_slots(html: str, csrf_slot: str, stamp_slot: str) -> str:
+    """The page as every reader sees it: this reader's token and stamp swapped for the slots."""
+    stamp = g.get("comments_form_stamp")
+    if not stamp:
+        return html
+    return html.replace(generate_csrf(), csrf_slot).replace(stamp, stamp_slot)
+
+
+def _etag(key, thread: int, has_form: bool) -> str:
+    """What the page depends on, hashed: the same for one session's views of an unchanged page."""
+    parts = [repr(key), str(thread)]
+    if has_form:
+        parts += [str(session.get(current_app.config["WTF_CSRF_FIELD_NAME"], "")),
+                  str(int(time.time() // FORM_REFRESH_SECONDS))]
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:32]
