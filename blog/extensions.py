@@ -5,16 +5,19 @@ comments plugin included, can take ``db`` from here without an import cycle.
 """
 
 from datetime import datetime, timezone
+from functools import lru_cache
 
-from flask_babel import Babel
+from babel.support import Translations
+from flask_babel import Babel, get_locale
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf import CSRFProtect
+from flask_wtf import CSRFProtect, FlaskForm
 from sqlalchemy import DateTime, MetaData, Text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
+from wtforms.i18n import messages_path
 
 # Named constraints keep Alembic's batch mode on SQLite able to alter them later.
 NAMING_CONVENTION = {
@@ -84,6 +87,21 @@ migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()
+
+
+class Form(FlaskForm):
+    """The base of every form of the blog and its plugin: WTForms' own messages in the reader's
+    language, from catalogs read once per process (Flask-WTF reads them again on every request)."""
+
+    class Meta:
+        def get_translations(self, form):
+            return _wtforms_translations(str(get_locale()))
+
+
+@lru_cache(maxsize=None)
+def _wtforms_translations(locale: str) -> Translations:
+    return Translations.load(messages_path(), [locale], domain="wtforms")
+
 login_manager.login_view = "auth.login"
 # The sign-in page says why on its own; no flashed message to translate and show.
 login_manager.login_message = None

@@ -3,8 +3,9 @@
 from datetime import datetime, timezone
 
 import pytest
+from wtforms import IntegerField
 
-from blog.extensions import db
+from blog.extensions import Form, db
 from tests.factories import make_app, make_post
 
 
@@ -46,3 +47,14 @@ def test_languages_are_configurable(tmp_path):
         db.create_all()
     html = app.test_client().get("/nope/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert '<html lang="nl">' in html and "Pagina niet gevonden" in html
+
+
+@pytest.mark.parametrize(("accept", "message"), [("en", "Not a valid integer value."), ("nl", "Ongeldig getal.")])
+def test_wtforms_own_messages_follow_the_readers_language(app, accept, message):
+    class Number(Form):
+        count = IntegerField()
+
+    for _ in range(2):  # the second form takes the catalog kept from the first
+        with app.test_request_context("/", method="POST", data={"count": "z"}, headers={"Accept-Language": accept}):
+            form = Number(meta={"csrf": False})
+            assert not form.validate() and form.count.errors == [message]

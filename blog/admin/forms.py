@@ -3,12 +3,11 @@
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from blog.comments.forms import reject_control_characters
-from blog.extensions import db
+from blog.extensions import Form, db
 from blog.posts.models import post_with_slug
 from blog.posts.slugs import RESERVED_SLUGS
 
@@ -19,7 +18,7 @@ def _strip(value):
     return value.strip() if value else value
 
 
-class PostForm(FlaskForm):
+class PostForm(Form):
     """A post's title, address, Markdown text, and whether it is public and open to comments."""
 
     title = StringField(_l("Title"), filters=[_strip],

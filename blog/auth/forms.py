@@ -1,14 +1,14 @@
 """The sign-in form."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from blog.comments.forms import reject_control_characters
+from blog.extensions import Form
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     """An admin's name and password."""
 
     username = StringField(_l("Username"), filters=[lambda value: value.strip() if value else value],

@@ -4,7 +4,6 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -21,7 +20,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 from blog.comments.models import approved_comment
 from blog.comments.moderation import TRANSITIONS
 from blog.comments.translation import lazy_gettext as _l
-from blog.extensions import db
+from blog.extensions import Form, db
 
 AUTHOR_MAX = 245
 EMAIL_MAX = 100
@@ -84,7 +83,7 @@ def comment_text_field():
     ])
 
 
-class CommentDetailsForm(FlaskForm):
+class CommentDetailsForm(Form):
     """What a comment says and who it is from: checked the same for a reader and a moderator."""
 
     comment = comment_text_field()
@@ -146,24 +145,24 @@ class EditCommentForm(CommentDetailsForm):
     """A moderator's correction of a comment."""
 
 
-class ModeratorReplyForm(FlaskForm):
+class ModeratorReplyForm(Form):
     """A moderator's answer to a comment, written from the queue."""
 
     comment = comment_text_field()
 
 
-class ModerationForm(FlaskForm):
+class ModerationForm(Form):
     """A moderation button: nothing to fill in but the CSRF token."""
 
 
-class BulkModerationForm(FlaskForm):
+class BulkModerationForm(Form):
     """One action on the comments ticked in the queue."""
 
     action = SelectField(choices=list(TRANSITIONS))
     ids = SelectMultipleField(coerce=int, validate_choice=False)
 
 
-class PrivacyRequestForm(FlaskForm):
+class PrivacyRequestForm(Form):
     """A person's email address, for the privacy tools: export or erase what the site holds."""
 
     email = EmailField(_l("Email"), filters=[normalize], validators=[

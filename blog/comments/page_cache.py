@@ -15,6 +15,7 @@ copy is never older than that.
 """
 
 import hashlib
+import re
 import secrets
 import time
 
@@ -36,11 +37,11 @@ def rendered_pages() -> RenderedCache:
     return current_app.extensions["comments.rendered_pages"]
 
 
-def _slots() -> tuple[str, str]:
+def _slots() -> tuple[bytes, bytes]:
     """This worker's slot markers: random, so no text on a page can contain one by chance or design."""
     if "comments.page_slots" not in current_app.extensions:
         nonce = secrets.token_hex(16)
-        current_app.extensions["comments.page_slots"] = (f"csrf-{nonce}", f"issued-{nonce}")
+        current_app.extensions["comments.page_slots"] = (f"csrf-{nonce}".encode(), f"issued-{nonce}".encode())
     return current_app.extensions["comments.page_slots"]
 
 
@@ -62,29 +63,37 @@ def serve_target_page(target, version, render):
     key = (target.key, target.url, target.title, is_target_open, requested_page(), str(get_locale()),
            request.host_url, version)
     thread = thread_version(target.key)  # read before rendering, so a change in between shows next time
-    csrf_slot, stamp_slot = _slots()
-    template = rendered_pages().get(key, thread)
-    if template is None:
+    parts = rendered_pages().get(key, thread)
+    if parts is None:
         html = render()
         if g.get("comments_is_personal"):
             return make_response(html)
-        template = _with_slots(html, csrf_slot, stamp_slot)
-        rendered_pages().put(key, thread, template)
+        parts = _page_parts(html)
+        rendered_pages().put(key, thread, parts, size=sum(map(len, parts)))
     g.comments_rendered = True
-    has_form = csrf_slot in template
-    body = template.replace(csrf_slot, generate_csrf()).replace(stamp_slot, issue_form_stamp()) if has_form else template
-    response = make_response(body)
+    has_form = len(parts) > 1
+    response = make_response(_fill(parts) if has_form else parts[0])
     response.set_etag(_etag(key, thread, has_form), weak=True)
     response.cache_control.no_cache = True
     return response.make_conditional(request)
 
 
-def _with_slots(html: str, csrf_slot: str, stamp_slot: str) -> str:
-    """The page as every reader sees it: this reader's token and stamp swapped for the slots."""
+def _page_parts(html: str) -> tuple[bytes, ...]:
+    """The page as every reader sees it, encoded once (encoding a page costs more than filling it),
+    and split around the slots where each reader's token and stamp go."""
     stamp = g.get("comments_form_stamp")
     if not stamp:
-        return html
-    return html.replace(generate_csrf(), csrf_slot).replace(stamp, stamp_slot)
+        return (html.encode(),)
+    csrf_slot, stamp_slot = _slots()
+    page = html.encode().replace(generate_csrf().encode(), csrf_slot).replace(stamp.encode(), stamp_slot)
+    return tuple(re.split(b"(" + re.escape(csrf_slot) + b"|" + re.escape(stamp_slot) + b")", page))
+
+
+def _fill(parts: tuple[bytes, ...]) -> bytes:
+    """The page for this reader: their CSRF token and a fresh form stamp in the slots."""
+    csrf_slot, stamp_slot = _slots()
+    values = {csrf_slot: generate_csrf().encode(), stamp_slot: issue_form_stamp().encode()}
+    return b"".join(values.get(part, part) for part in parts)
 
 
 def _etag(key, thread: int, has_form: bool) -> str:

@@ -53,7 +53,7 @@ def touch_thread(target_key: str):
 
 class RenderedCache:
     """A worker's rendered HTML: (key parts) → (version, html), least recently used out first once
-    the entries hold more than ``capacity`` characters; safe across threads."""
+    the entries hold more than ``capacity`` characters (or bytes); safe across threads."""
 
     def __init__(self, capacity: int = CAPACITY):
         self._entries = OrderedDict()
@@ -69,14 +69,16 @@ class RenderedCache:
             self._entries.move_to_end(key)
             return entry[1]
 
-    def put(self, key, version: int, html):
+    def put(self, key, version: int, html, size: int | None = None):
+        """Keep ``html`` (text, or anything whose ``size`` is given)."""
         with self._lock:
             if key in self._entries:
-                self._size -= len(self._entries.pop(key)[1])
-            self._entries[key] = (version, html)
-            self._size += len(html)
+                self._size -= self._entries.pop(key)[2]
+            size = len(html) if size is None else size
+            self._entries[key] = (version, html, size)
+            self._size += size
             while self._size > self._capacity:
-                self._size -= len(self._entries.popitem(last=False)[1][1])
+                self._size -= self._entries.popitem(last=False)[1][2]
 
 
 def rendered_threads() -> RenderedCache:

@@ -1,0 +1,110 @@
+"""A comment POST holds SQLite's write lock only while it writes: checking the form and answering
+after the commit run beside another worker's writing, and the write itself waits its turn."""
+
+import sqlite3
+import threading
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from blog.comments import Comment, comment_posted
+from blog.extensions import db
+from tests.factories import make_app, make_comment, make_post
+from tests.readers import Reader
+
+
+@pytest.fixture
+def blog(tmp_path):
+    app = make_app(tmp_path, COMMENTS_MODERATION="none")
+    with app.app_context():
+        db.create_all()
+        key = f"post-{make_post(slug='hello', title='Hello').id}"
+    app.database_file = str(tmp_path / "blog.sqlite3")
+    app.thread_key = key
+    return app
+
+
+def another_worker(app) -> sqlite3.Connection:
+    """A connection of its own to the app's database, as another gunicorn worker has."""
+    return sqlite3.connect(app.database_file, isolation_level=None, timeout=0)
+
+
+def stored(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Comment))
+
+
+def in_background(function):
+    """Run ``function`` on a thread; the returned dict gets its result under "value"."""
+    outcome = {}
+    thread = threading.Thread(target=lambda: outcome.update(value=function()), daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def test_a_form_with_errors_is_answered_while_another_worker_writes(blog):
+    reader = Reader(blog.test_client())
+    reader.hidden_fields()
+    writer = another_worker(blog)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        thread, outcome = in_background(lambda: reader.post(comment="").status_code)
+        thread.join(timeout=10)
+        assert not thread.is_alive(), "checking a form waited for another worker's write lock"
+        assert outcome["value"] == 400
+    finally:
+        writer.execute("ROLLBACK")
+
+
+def test_a_valid_comment_waits_for_the_write_lock_and_is_stored(blog):
+    reader = Reader(blog.test_client())
+    reader.hidden_fields()
+    writer = another_worker(blog)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        thread, outcome = in_background(lambda: reader.post(comment="Waits its turn.").status_code)
+        thread.join(timeout=1)
+        assert thread.is_alive()  # it cannot write while the lock is taken
+        assert writer.execute("SELECT count(*) FROM comment").fetchone() == (0,)
+    finally:
+        writer.execute("ROLLBACK")
+    thread.join(timeout=30)
+    assert outcome["value"] == 303 and stored(blog) == 1
+
+
+def test_what_runs_after_the_commit_holds_no_write_lock(blog):
+    reader = Reader(blog.test_client())
+    seen = {}
+
+    def after_posting(app, comment, target):
+        db.session.get(Comment, comment.id)  # a read after the commit opens a transaction
+        try:
+            another_worker(blog).execute("BEGIN IMMEDIATE").execute("ROLLBACK")
+            seen["lock"] = "free"
+        except sqlite3.OperationalError:
+            seen["lock"] = "held"
+
+    with comment_posted.connected_to(after_posting, blog):
+        assert reader.post(comment="Then the mail is decided.").status_code == 303
+    assert seen == {"lock": "free"}
+
+
+def test_a_parent_removed_while_the_reply_was_checked_is_refused_and_nothing_stored(blog):
+    with blog.app_context():
+        parent_id = make_comment(blog.thread_key, author="Mia").id
+    reader = Reader(blog.test_client())
+    reader.hidden_fields()
+
+    def remove_parent(session):
+        """Another worker's moderator trashes the parent just as the reply's reading ends."""
+        another_worker(blog).execute("UPDATE comment SET status = 'trash' WHERE id = ?", (parent_id,))
+
+    event.listen(Session, "after_rollback", remove_parent)
+    try:
+        response = reader.post(comment="A reply to a comment that goes away.", parent=str(parent_id))
+    finally:
+        event.remove(Session, "after_rollback", remove_parent)
+    assert response.status_code == 409
+    assert "The comment you are replying to is not available." in response.get_data(as_text=True)
+    assert stored(blog) == 1  # the parent alone
