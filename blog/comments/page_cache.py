@@ -1,4 +1,4 @@
-"""Whole pages that show a thread, rendered once per worker and filled in for each reader.
+"""Whole pages that show a thread (and its feed), rendered once per worker and filled in for each reader.
 
 A post page reads the same for every reader but for two values in its form: the CSRF token, tied
 to the reader's session, and the signed time the form was served. The first view of a page in a
@@ -72,8 +72,26 @@ def serve_target_page(target, version, render):
         rendered_pages().put(key, thread, parts, size=sum(map(len, parts)))
     g.comments_rendered = True
     has_form = len(parts) > 1
-    response = make_response(_fill(parts) if has_form else parts[0])
-    response.set_etag(_etag(key, thread, has_form), weak=True)
+    return _revalidated(make_response(_fill(parts) if has_form else parts[0]), _etag(key, thread, has_form))
+
+
+def serve_thread_feed(target, render):
+    """The Atom feed of ``target``'s thread, kept per worker like its page (it has no form to fill):
+    ``render()`` returns the feed's response. Feed readers polling an unchanged feed get 304."""
+    key = ("feed", target.key, target.url, target.title, str(get_locale()), request.host_url)
+    thread = thread_version(target.key)
+    kept = rendered_pages().get(key, thread)
+    if kept is None:
+        response = render()
+        kept = (response.get_data(), response.mimetype)
+        rendered_pages().put(key, thread, kept, size=len(kept[0]))
+    body, mimetype = kept
+    return _revalidated(current_app.response_class(body, mimetype=mimetype), _etag(key, thread, False))
+
+
+def _revalidated(response, etag: str):
+    """The response with its ETag, to be checked again on every use: 304 when the browser has it."""
+    response.set_etag(etag, weak=True)
     response.cache_control.no_cache = True
     return response.make_conditional(request)
 

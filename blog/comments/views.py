@@ -9,6 +9,7 @@ from blog.comments.feeds import FEED_LENGTH, comments_feed
 from blog.comments.forms import CommentForm
 from blog.comments.models import newest_approved
 from blog.comments.notice_addresses import comment_to_confirm, confirm_address
+from blog.comments.page_cache import serve_thread_feed
 from blog.comments.reply_notices import comment_to_unsubscribe, stop_notices
 from blog.comments.section import comment_page, page_url
 from blog.comments.signals import comment_posted
@@ -69,9 +70,13 @@ def thread_feed(locator):
     target = current_app.extensions["comments"].load_target(locator)
     if target is None or not target.is_published:
         abort(404)
-    comments = db.session.scalars(newest_approved(target.key).limit(FEED_LENGTH)).all()
-    return comments_feed(_("Comments on: %(title)s", title=target.title), target.url,
-                     url_for("comments.thread_feed", locator=locator), comments, {target.key: target})
+
+    def render():
+        comments = db.session.scalars(newest_approved(target.key).limit(FEED_LENGTH)).all()
+        return comments_feed(_("Comments on: %(title)s", title=target.title), target.url,
+                             url_for("comments.thread_feed", locator=locator), comments, {target.key: target})
+
+    return serve_thread_feed(target, render)
 
 
 @bp.get("/comments/feed/")

@@ -186,3 +186,16 @@ def test_a_post_changed_in_one_worker_shows_in_the_other_at_once(two_workers, ch
         assert status == 404
     else:
         assert status == 200 and expected[change] in page
+
+
+def test_the_thread_feed_is_kept_and_answered_304_until_a_comment_changes_it(two_workers):
+    first, second = two_workers
+    with second.test_client().get("/hello/feed/") as feed:
+        assert feed.status_code == 200 and feed.mimetype == "application/atom+xml"
+        etag = feed.headers["ETag"]
+    with second.test_client().get("/hello/feed/", headers={"If-None-Match": etag}) as unchanged:
+        assert unchanged.status_code == 304
+    assert Reader(first.test_client()).post(comment="Fresh in the feed.").status_code == 303
+    with second.test_client().get("/hello/feed/", headers={"If-None-Match": etag}) as changed:
+        assert changed.status_code == 200 and "Fresh in the feed." in changed.get_data(as_text=True)
+        assert changed.mimetype == "application/atom+xml"
