@@ -2,9 +2,10 @@
 
 Each database is fresh, in its own temporary instance folder: ``flask --app wsgi db upgrade``,
 ``blog seed``, then approved comments inserted straight into SQLite. Each is served by gunicorn with
-gunicorn.conf.py (``WEB_CONCURRENCY`` workers, 4 unless set) running ``bench.app:app``, the blog plus
-a hello-world route, so every row runs on the same app. wrk drives the load when it is installed,
-else ``bench/loadgen.py``. The table goes to standard output and, as JSON, to bench/results/latest.json.
+gunicorn.conf.py (``WEB_CONCURRENCY`` workers, 4 unless set; no worker recycling) running
+``bench.app:app``, the blog plus a hello-world route, so every row runs on the same app. wrk drives
+the load when it is installed, else ``bench/loadgen.py``. The table goes to standard output and,
+as JSON, to bench/results/latest.json.
 
     python bench/run.py [--comments 200] [--quick] [--loadgen wrk|python] [--duration 10]
 
@@ -175,7 +176,9 @@ class Server:
         with open(self.log_path, "w") as log:
             # The access log goes to standard output, which nobody reads here: discard it.
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "bench.app:app"],
+                # Recycling workers guards against slow leaks over days; in a benchmark of a minute it
+                # would only restart workers in the middle of whichever row follows the fastest one.
+                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--max-requests", "0", "bench.app:app"],
                 cwd=PROJECT_ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=log)
         try:
             self._wait_until_ready(timeout=60)

@@ -1,13 +1,15 @@
 """Host glue, the one module that knows both the blog and the comments plugin: posts are comment targets."""
 
-from flask import render_template, url_for
-from sqlalchemy import select
+from flask import current_app, render_template, url_for
+from sqlalchemy import String, bindparam, cast, literal, select
 
 from blog.auth.access import admin_required, current_admin_name
-from blog.comments import Comments, CommentTarget
+from blog.comments import Comments, CommentTarget, thread_version_column
 from blog.comments.models import approved_counts
+from blog.comments.thread_cache import RenderedCache
+from blog.database import data_version
 from blog.extensions import db
-from blog.posts.models import Post
+from blog.posts.models import Post, PostStatus
 
 comments = Comments()
 comments.moderator_required(admin_required)
@@ -29,6 +31,37 @@ def target_for(post: Post) -> CommentTarget:
 
 def thread_key(post: Post) -> str:
     return f"post-{post.id}"
+
+
+# thread_key, in SQL; and a post's page in one query: the published post and its thread's version.
+_THREAD_KEY = literal("post-", String) + cast(Post.id, String)
+_POST_PAGE = select(Post, thread_version_column(_THREAD_KEY)).where(
+    Post.slug == bindparam("slug"), Post.status == PostStatus.PUBLISHED)
+
+
+# Characters of posts a worker keeps for published_post_and_thread.
+KEPT_POSTS_CAPACITY = 4_000_000
+
+
+def published_post_and_thread(slug: str) -> tuple[Post, int] | None:
+    """The published post at ``slug`` and its thread's version (read before its page is rendered),
+    or None. On SQLite a worker keeps the answer while nothing at all has been committed since
+    (blog.database.data_version), so a burst of readers costs no query and no transaction."""
+    version = data_version()
+    if version is not None and (kept := _kept_posts().get(slug, version)) is not None:
+        return kept
+    found = db.session.execute(_POST_PAGE, {"slug": slug}).first()
+    if found is None:
+        return None
+    post, thread = found
+    if version is not None:
+        db.session.expunge(post)  # read-only from here on, and shared by the requests to come
+        _kept_posts().put(slug, version, (post, thread), size=len(post.body_html) + len(post.body_source))
+    return post, thread
+
+
+def _kept_posts() -> RenderedCache:
+    return current_app.extensions.setdefault("blog.kept_posts", RenderedCache(KEPT_POSTS_CAPACITY))
 
 
 def comment_counts(posts) -> dict[int, int]:

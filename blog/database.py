@@ -1,6 +1,11 @@
-"""Database engine settings that the URL alone cannot carry, and the health check."""
+"""Database engine settings that the URL alone cannot carry, the health check, and SQLite's change
+counter."""
 
-from flask import has_request_context, request
+import os
+import sqlite3
+from threading import Lock
+
+from flask import current_app, has_request_context, request
 from sqlalchemy import event, text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -21,6 +26,39 @@ def init_database(app):
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_sqlite)
+        if engine.url.database and engine.url.database != ":memory:":
+            app.extensions["blog.change_probe"] = ChangeProbe(engine.url.database)
+
+
+def data_version() -> tuple[int, int] | None:
+    """A value that changes whenever anything is committed to the database, by any connection of
+    any worker; None where the database cannot tell (PostgreSQL, MariaDB, SQLite in memory).
+
+    While it stays the same, whatever a worker read earlier is still what the database holds, so
+    it may answer from memory without opening a transaction at all.
+    """
+    probe = current_app.extensions.get("blog.change_probe")
+    return probe.read() if probe is not None else None
+
+
+class ChangeProbe:
+    """SQLite's ``PRAGMA data_version`` on a connection of this process's own that never writes:
+    the pragma changes with every commit made by any other connection (and every connection that
+    writes is another one), and reading it takes microseconds, with no transaction to begin."""
+
+    def __init__(self, path: str):
+        self._path = path
+        self._connection = None
+        self._pid = None
+        self._lock = Lock()
+
+    def read(self) -> tuple[int, int]:
+        """The process and its connection's counter: counters of two connections do not compare."""
+        with self._lock:
+            if self._pid != os.getpid():  # opened in the worker, never inherited across a fork
+                self._connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+                self._pid = os.getpid()
+            return self._pid, self._connection.execute("PRAGMA data_version").fetchone()[0]
 
 
 def _begin_sqlite(connection):
@@ -33,7 +71,8 @@ def _begin_sqlite(connection):
     """
     is_read_only = (connection.get_execution_options().get(READS_ONLY)
                     or has_request_context() and request.method in READ_ONLY_METHODS)
-    connection.exec_driver_sql("BEGIN" if is_read_only else "BEGIN IMMEDIATE")
+    # Straight to the driver: this runs on every request, and SQLAlchemy has nothing to add to it.
+    connection.connection.driver_connection.execute("BEGIN" if is_read_only else "BEGIN IMMEDIATE")
 
 
 def _configure_sqlite(dbapi_connection, connection_record):

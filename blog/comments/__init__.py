@@ -27,6 +27,8 @@ from blog.comments.models import Comment, CommentStatus
 from blog.comments.page_cache import serve_target_page
 from blog.comments.signals import comment_edited, comment_posted, comment_status_changed
 from blog.comments.target import CommentTarget
+from blog.comments.thread_cache import thread_version_column
 
 __all__ = ["Comment", "CommentStatus", "CommentTarget", "Comments", "comment_edited", "comment_posted",
-           "comment_status_changed", "serve_target_page"]
+           "comment_status_changed", "serve_target_page",
+           "thread_version_column"]

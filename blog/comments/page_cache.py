@@ -50,19 +50,22 @@ def is_shared_view() -> bool:
     return "replytocom" not in request.args and not has_own_cookies()
 
 
-def serve_target_page(target, version, render):
+def serve_target_page(target, version, render, thread: int | None = None):
     """The response for the page that shows ``target``'s thread.
 
     ``render()`` renders the whole page (with ``comments_section(target)``) as text, and ``version``
     is whatever the host changes when the rest of that page changes (a post's ``updated_at``). The
     page may depend on nothing else of the request but its language, host and ``comments_page``.
+    ``thread`` is the thread's version when the host read it with its own row, before rendering
+    (``thread_version_column``); without it, it is read here.
     """
     if not is_shared_view():
         return make_response(render())
     is_target_open = is_open(target)
     key = (target.key, target.url, target.title, is_target_open, requested_page(), str(get_locale()),
            request.host_url, version)
-    thread = thread_version(target.key)  # read before rendering, so a change in between shows next time
+    if thread is None:
+        thread = thread_version(target.key)  # read before rendering, so a change in between shows next time
     parts = rendered_pages().get(key, thread)
     if parts is None:
         html = render()

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from threading import Lock
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -34,6 +34,13 @@ _VERSION = select(ThreadVersion.version).where(ThreadVersion.target_key == bindp
 
 def thread_version(target_key: str) -> int:
     return db.session.connection().execute(_VERSION, {"target_key": target_key}).scalar() or 0
+
+
+def thread_version_column(target_key):
+    """The version of the thread whose key is the SQL expression ``target_key``, as a column a host
+    can add to its own query of the page (0 for a thread never touched): one query instead of two."""
+    version = select(ThreadVersion.version).where(ThreadVersion.target_key == target_key).scalar_subquery()
+    return func.coalesce(version, 0)
 
 
 def touch_thread(target_key: str):

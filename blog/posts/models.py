@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, Index, String, bindparam, select
+from sqlalchemy import Enum, Index, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from blog.extensions import LongText, db, utcnow
@@ -81,11 +81,3 @@ def all_posts():
     """Every post, drafts included, newest first: the admin's list."""
     return select(Post).order_by(Post.created_at.desc(), Post.id.desc())
 
-
-# Built once: every view of a post runs it, and building a statement costs more than running it.
-_PUBLISHED_POST = select(Post).where(Post.slug == bindparam("slug"), Post.status == PostStatus.PUBLISHED)
-
-
-def published_post(slug: str) -> Post | None:
-    """The published post with this slug, or None."""
-    return db.session.scalars(_PUBLISHED_POST, {"slug": slug}).first()

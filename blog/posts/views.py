@@ -2,10 +2,10 @@
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from blog.commenting import comment_counts, target_for
+from blog.commenting import comment_counts, published_post_and_thread, target_for
 from blog.comments import serve_target_page
 from blog.extensions import db
-from blog.posts.models import published_post, published_posts
+from blog.posts.models import published_posts
 
 bp = Blueprint("posts", __name__)
 
@@ -26,9 +26,10 @@ def index():
 def detail(slug):
     """One published post, its comments and the "Leave a Reply" form: rendered once per worker and
     version of the post (its ``updated_at``) and of its thread, then filled in for each reader."""
-    post = published_post(slug)
-    if post is None:
+    found = published_post_and_thread(slug)
+    if found is None:
         abort(404)
+    post, thread = found
     target = target_for(post)
     return serve_target_page(target, post.updated_at,
-                             lambda: render_template("posts/detail.html", post=post, comment_target=target))
+                             lambda: render_template("posts/detail.html", post=post, comment_target=target), thread)
