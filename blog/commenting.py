@@ -72,15 +72,18 @@ def comment_counts(posts) -> dict[int, int]:
     return {keys[key]: count for key, count in db.session.execute(approved_counts(keys))}
 
 
+_POST_AT = select(Post).where(Post.slug == bindparam("slug"))
+
+
 @comments.target_loader
 def load_target(slug: str) -> CommentTarget | None:
-    post = db.session.scalar(select(Post).where(Post.slug == slug))
+    post = db.session.scalar(_POST_AT, {"slug": slug})
     return target_for(post) if post is not None else None
 
 
 @comments.page_renderer
 def render_post_page(target: CommentTarget, form, status: int):
-    post = db.session.scalar(select(Post).where(Post.slug == target.locator))
+    post = db.session.scalar(_POST_AT, {"slug": target.locator})
     return render_template("posts/detail.html", post=post, comment_target=target, comment_form=form), status
 
 

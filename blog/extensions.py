@@ -65,7 +65,9 @@ class Base(DeclarativeBase):
     )
 
 
-db = SQLAlchemy(model_class=Base)
+# A request's session ends with the request, and what it wrote is what it then answers from: after a
+# commit, nothing is expired and read again (on SQLite, in a transaction of its own).
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 # The execution option that marks a transaction as one that only reads (see ``begin_reading``).
 READS_ONLY = "blog_reads_only"
 

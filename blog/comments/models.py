@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, Index, String, false, func, or_, select
+from sqlalchemy import Enum, ForeignKey, Index, String, bindparam, false, func, or_, select
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from blog.extensions import LongText, db, utcnow
@@ -158,30 +158,43 @@ def approved_counts(target_keys):
     )
 
 
-def top_level_comments_before(comment: "Comment"):
-    """How many approved top-level comments of its thread come before this top-level comment.
-
-    Two counts added, each one range of the page index, rather than one count over an OR that
-    databases answer by scanning the whole thread.
-    """
-    def count(*conditions):
-        return (select(func.count()).select_from(Comment)
-                .where(Comment.target_key == comment.target_key, Comment.status == CommentStatus.APPROVED,
-                       Comment.parent_id.is_(None), *conditions)
-                .scalar_subquery())
-
-    return select(count(Comment.created_at < comment.created_at)
-                  + count(Comment.created_at == comment.created_at, Comment.id < comment.id))
+def _top_level_count(*conditions):
+    return (select(func.count()).select_from(Comment)
+            .where(Comment.target_key == bindparam("target_key"), Comment.status == CommentStatus.APPROVED,
+                   Comment.parent_id.is_(None), *conditions)
+            .scalar_subquery())
 
 
-def earlier_texts(comment: "Comment"):
-    """The same text already said by the same person in the same place. The database narrows it to
-    that text, so a prolific author costs no more than a new one; the caller still compares exactly,
-    as a case-insensitive collation (MariaDB's default) calls "Hi" and "hi" the same."""
-    return select(Comment.body_raw).where(
-        Comment.target_key == comment.target_key, Comment.parent_id == comment.parent_id,
-        Comment.author == comment.author, Comment.email == comment.email, Comment.body_raw == comment.body_raw,
-    )
+# The statements every comment post runs, built once: building one costs more than running it.
+# Two counts added, each one range of the page index, rather than one count over an OR that
+# databases answer by scanning the whole thread.
+_TOP_LEVEL_BEFORE = select(
+    _top_level_count(Comment.created_at < bindparam("created_at"))
+    + _top_level_count(Comment.created_at == bindparam("created_at"), Comment.id < bindparam("id")))
+_SAME_TEXT = {
+    is_reply: select(Comment.body_raw).where(
+        Comment.target_key == bindparam("target_key"),
+        Comment.parent_id == bindparam("parent_id") if is_reply else Comment.parent_id.is_(None),
+        Comment.author == bindparam("author"), Comment.email == bindparam("email"),
+        Comment.body_raw == bindparam("body_raw"))
+    for is_reply in (False, True)
+}
+
+
+def top_level_comments_before(comment: "Comment") -> int:
+    """How many approved top-level comments of its thread come before this top-level comment."""
+    return db.session.scalar(_TOP_LEVEL_BEFORE, {
+        "target_key": comment.target_key, "created_at": comment.created_at, "id": comment.id})
+
+
+def said_before(comment: "Comment") -> bool:
+    """Whether the same person already said the same text in the same place. The database narrows it
+    to that text, so a prolific author costs no more than a new one; the texts are then compared
+    exactly, as a case-insensitive collation (MariaDB's default) calls "Hi" and "hi" the same."""
+    texts = db.session.scalars(_SAME_TEXT[comment.parent_id is not None], {
+        "target_key": comment.target_key, "parent_id": comment.parent_id, "author": comment.author,
+        "email": comment.email, "body_raw": comment.body_raw})
+    return any(text == comment.body_raw for text in texts)
 
 
 def earlier_approved(author: str, email: str):

@@ -124,7 +124,7 @@ def render_thread(target: CommentTarget, page: int, is_target_open: bool, held_i
 def comment_page(comment: Comment) -> int:
     """The page of the thread that shows this comment: its top-level comment's page."""
     root = db.session.get(Comment, comment.root_id) if comment.root_id else comment
-    return db.session.scalar(top_level_comments_before(root)) // current_app.config["COMMENTS_PER_PAGE"] + 1
+    return top_level_comments_before(root) // current_app.config["COMMENTS_PER_PAGE"] + 1
 
 
 def page_url(target: CommentTarget, page: int, **params) -> str:

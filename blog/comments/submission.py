@@ -4,7 +4,7 @@ from flask import current_app, request
 
 from blog.comments import flood, spam
 from blog.comments.forms import FORBIDDEN_CHARACTERS, CommentForm
-from blog.comments.models import Comment, CommentStatus, approved_comment, earlier_texts
+from blog.comments.models import Comment, CommentStatus, approved_comment, said_before
 from blog.comments.moderation import ModerationPolicy, log_action
 from blog.comments.notice_addresses import ask_for_notices
 from blog.comments.target import CommentTarget
@@ -77,7 +77,7 @@ def submit_comment(target: CommentTarget, form: CommentForm, is_moderator: bool 
     if parent_id and parent is None:
         raise Refusal(409, _("The comment you are replying to is not available."))
     place_in_thread(comment, parent, config["COMMENTS_THREAD_DEPTH"])
-    if any(text == comment.body_raw for text in db.session.scalars(earlier_texts(comment))):
+    if said_before(comment):
         raise Refusal(409, _("Duplicate comment detected; it looks as though you’ve already said that!"))
     if config["COMMENTS_FLOOD_SECONDS"] and not is_moderator:
         wait = flood.claim(flood.flood_keys(comment.ip, comment.email), config["COMMENTS_FLOOD_SECONDS"])
