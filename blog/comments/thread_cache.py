@@ -63,7 +63,8 @@ _UPSERTS = _upserts()
 def touch_thread(target_key: str):
     """Mark a thread changed, in the caller's transaction: one atomic upsert, so workers racing to
     touch the same thread for the first time neither collide nor deadlock."""
-    db.session.execute(_UPSERTS[db.session.get_bind().dialect.name], {"target_key": target_key})
+    connection = db.session.connection()  # the Core path: the ORM's adds nothing to a plain upsert
+    connection.execute(_UPSERTS[connection.dialect.name], {"target_key": target_key})
 
 
 class RenderedCache:
