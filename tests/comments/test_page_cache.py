@@ -216,3 +216,13 @@ def test_the_thread_feed_is_kept_and_answered_304_until_a_comment_changes_it(two
     with second.test_client().get("/hello/feed/", headers={"If-None-Match": etag}) as changed:
         assert changed.status_code == 200 and "Fresh in the feed." in changed.get_data(as_text=True)
         assert changed.mimetype == "application/atom+xml"
+
+
+def test_a_post_with_comments_closed_is_kept_without_giving_anyone_a_session(blog):
+    with blog.app_context():
+        db.session.scalar(select(Post)).comments_open = False
+        db.session.commit()
+    for _ in range(2):  # rendered, then kept
+        with blog.test_client().get("/hello/") as response:
+            assert "Comments are closed." in response.get_data(as_text=True)
+            assert "Set-Cookie" not in response.headers and "ETag" in response.headers
