@@ -84,6 +84,22 @@ def render_comments_section(target: CommentTarget, form: CommentForm | None = No
             rendered_threads().put(key, version, thread_html)
 
     remembered = remembered_author()
+    replying_to = None
+    if is_target_open:  # a closed thread has no form: no CSRF token, so no session for its readers
+        form, replying_to = prepare_form(target, form, remembered)
+        g.comments_form_stamp = form.issued.data  # blog.comments.page_cache swaps it for a slot
+    # What this browser alone may see (its held comments, its own details) must not be cached for others.
+    g.comments_is_personal = bool(held_ids or remembered or (form is not None and form.is_submitted()))
+    g.comments_rendered = True
+    return Markup(render_template(
+        "comments/_section.html", target=target, thread_html=thread_html, form=form, replying_to=replying_to,
+        page=page, page_url=page_url, is_open=is_target_open,
+    ))
+
+
+def prepare_form(target: CommentTarget, form: CommentForm | None, remembered: dict):
+    """The form to show, new (with the remembered details) or the one sent back, with a fresh stamp
+    if it has none valid; and the comment it answers, if any."""
     if form is None:
         form = CommentForm(formdata=None, target_key=target.key, remember=bool(remembered), **remembered)
     if form_age(form.issued.data) is None:
@@ -91,15 +107,7 @@ def render_comments_section(target: CommentTarget, form: CommentForm | None = No
     replying_to = reply_target(target, form)
     if replying_to is not None:
         form.parent.data = str(replying_to.id)
-    # What this browser alone may see (its held comments, its own details) must not be cached for others.
-    g.comments_is_personal = bool(held_ids or remembered or form.is_submitted())
-    g.comments_rendered = True
-    if is_target_open:  # the form is on the page: blog.comments.page_cache swaps its stamp for a slot
-        g.comments_form_stamp = form.issued.data
-    return Markup(render_template(
-        "comments/_section.html", target=target, thread_html=thread_html, form=form, replying_to=replying_to,
-        page=page, page_url=page_url, is_open=is_target_open,
-    ))
+    return form, replying_to
 
 
 def render_thread(target: CommentTarget, page: int, is_target_open: bool, held_ids=()) -> Markup:
