@@ -6,7 +6,7 @@ from sqlalchemy import String, bindparam, cast, literal, select
 from blog.auth.access import admin_required, current_admin_name
 from blog.comments import Comments, CommentTarget, thread_version_column
 from blog.comments.models import approved_counts
-from blog.comments.thread_cache import RenderedCache
+from blog.comments.thread_cache import VersionedCache
 from blog.database import data_version
 from blog.extensions import db
 from blog.posts.models import Post, PostStatus
@@ -60,8 +60,8 @@ def published_post_and_thread(slug: str) -> tuple[Post, int] | None:
     return post, thread
 
 
-def _kept_posts() -> RenderedCache:
-    return current_app.extensions.setdefault("blog.kept_posts", RenderedCache(KEPT_POSTS_CAPACITY))
+def _kept_posts() -> VersionedCache:
+    return current_app.extensions.setdefault("blog.kept_posts", VersionedCache(KEPT_POSTS_CAPACITY))
 
 
 def comment_counts(posts) -> dict[int, int]:

@@ -26,7 +26,7 @@ def init_database(app):
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_sqlite)
-        if engine.url.database and engine.url.database != ":memory:":
+        if engine.url.database and engine.url.database != ":memory:" and not engine.url.query:
             app.extensions["blog.change_probe"] = ChangeProbe(engine.url.database)
 
 

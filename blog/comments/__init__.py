@@ -30,5 +30,4 @@ from blog.comments.target import CommentTarget
 from blog.comments.thread_cache import thread_version_column
 
 __all__ = ["Comment", "CommentStatus", "CommentTarget", "Comments", "comment_edited", "comment_posted",
-           "comment_status_changed", "serve_target_page",
-           "thread_version_column"]
+           "comment_status_changed", "serve_target_page", "thread_version_column"]

@@ -8,7 +8,7 @@ from blog.comments.notifications import notify_moderators
 from blog.comments.reply_notices import notify_on_approval, notify_on_posting
 from blog.comments.section import mark_personal_responses, render_comments_section
 from blog.comments.signals import comment_posted, comment_status_changed
-from blog.comments.thread_cache import RenderedCache
+from blog.comments.thread_cache import VersionedCache
 from blog.comments.translation import markup_gettext, markup_ngettext
 from blog.comments.views import bp, unsubscribe_bp
 
@@ -84,8 +84,8 @@ class Comments:
             app.config.setdefault(key, value)
         ModerationPolicy(app.config)  # a bad setting fails at start-up, not on a reader's comment
         app.extensions["comments"] = self
-        app.extensions["comments.rendered_threads"] = RenderedCache()
-        app.extensions["comments.rendered_pages"] = RenderedCache()
+        app.extensions["comments.rendered_threads"] = VersionedCache()
+        app.extensions["comments.rendered_pages"] = VersionedCache()
         app.register_blueprint(bp)
         app.register_blueprint(unsubscribe_bp)
         app.register_blueprint(admin_bp)

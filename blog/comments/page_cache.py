@@ -3,8 +3,9 @@
 A post page reads the same for every reader but for two values in its form: the CSRF token, tied
 to the reader's session, and the signed time the form was served. The first view of a page in a
 worker renders it in full, swaps those two values for slots and keeps it; later views check the
-versions (one query for the thread, the host's own for the rest), fill the slots with the reader's
-token and a fresh stamp, and skip the templates altogether. A reader with something of their own
+versions (the host's for its page, and the thread's, which the host may read along with its own row
+in one query), fill the slots with the reader's token and a fresh stamp, and skip the templates
+altogether. A reader with something of their own
 on the page (held comments, remembered details, the reply form of ``?replytocom=``) gets the page
 rendered for them alone, never kept.
 
@@ -26,14 +27,14 @@ from flask_wtf.csrf import generate_csrf
 from blog.comments.cookies import has_own_cookies
 from blog.comments.section import requested_page
 from blog.comments.submission import is_open
-from blog.comments.thread_cache import RenderedCache, thread_version
+from blog.comments.thread_cache import VersionedCache, thread_version
 from blog.comments.timing import issue_form_stamp
 
 # A revalidated page keeps the form it was served with; after this many seconds it gets a fresh one.
 FORM_REFRESH_SECONDS = 600
 
 
-def rendered_pages() -> RenderedCache:
+def rendered_pages() -> VersionedCache:
     return current_app.extensions["comments.rendered_pages"]
 
 

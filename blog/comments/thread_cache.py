@@ -67,9 +67,10 @@ def touch_thread(target_key: str):
     connection.execute(_UPSERTS[connection.dialect.name], {"target_key": target_key})
 
 
-class RenderedCache:
-    """A worker's rendered HTML: (key parts) → (version, html), least recently used out first once
-    the entries hold more than ``capacity`` characters (or bytes); safe across threads."""
+class VersionedCache:
+    """What a worker keeps (rendered HTML, mostly): (key parts) → (version, value), good only for the
+    version it was kept with; least recently used out first once the values hold more than
+    ``capacity`` characters (or bytes); safe across threads."""
 
     def __init__(self, capacity: int = CAPACITY):
         self._entries = OrderedDict()
@@ -77,7 +78,7 @@ class RenderedCache:
         self._size = 0
         self._lock = Lock()
 
-    def get(self, key, version: int):
+    def get(self, key, version):
         with self._lock:
             entry = self._entries.get(key)
             if entry is None or entry[0] != version:
@@ -85,7 +86,7 @@ class RenderedCache:
             self._entries.move_to_end(key)
             return entry[1]
 
-    def put(self, key, version: int, html, size: int | None = None):
+    def put(self, key, version, html, size: int | None = None):
         """Keep ``html`` (text, or anything whose ``size`` is given)."""
         with self._lock:
             if key in self._entries:
@@ -97,6 +98,6 @@ class RenderedCache:
                 self._size -= self._entries.popitem(last=False)[1][2]
 
 
-def rendered_threads() -> RenderedCache:
+def rendered_threads() -> VersionedCache:
     """This app's rendered threads (an app per process in production; tests build many)."""
     return current_app.extensions["comments.rendered_threads"]
