@@ -1,8 +1,8 @@
 -- wrk script for `make bench`: readers posting comments.
 --   wrk -t2 -c32 -d10s --latency -s bench/post_comments.lua URL -- CLIENTS_FILE TAG
 -- CLIENTS_FILE holds one reader per line, "cookie<TAB>csrf_token<TAB>issued", each from one fetch
--- of the form. Requests take the readers in turn; every text is distinct (TAG, thread, counter), so
--- none is a duplicate. Every answer should be 303; done() prints how many were and were not.
+-- of the form. Requests take the readers in turn, each with a name and address of their own; every
+-- text is distinct (TAG, thread, counter), so none is a duplicate. Every answer should be 303; done() prints how many were and were not.
 
 local threads = {}
 
@@ -34,10 +34,11 @@ end
 
 function request()
   counter = counter + 1
-  local client = clients[(counter + id) % #clients + 1]
+  local number = (counter + id) % #clients + 1
+  local client = clients[number]
   local text = string.format("Benchmark comment %s-%d-%d: thank you for the clear explanation. "
     .. "I had not understood how the dose changes the effect until now.", tag, id, counter)
-  local body = "author=Bench+Reader&email=bench" .. id .. "%40example.org&url=&comment=" .. encode(text)
+  local body = "author=Bench+Reader+" .. number .. "&email=bench" .. number .. "%40example.org&url=&comment=" .. encode(text)
     .. "&parent=0&csrf_token=" .. client.token .. "&issued=" .. client.issued
   return wrk.format("POST", nil, {
     ["Content-Type"] = "application/x-www-form-urlencoded",

@@ -48,10 +48,10 @@ def submit(locator):
         if refusal.retry_after:
             response.headers["Retry-After"] = str(refusal.retry_after)
         return response
-    location = page_url(target, comment_page(comment))
     db.session.commit()
     begin_reading()  # the handlers and the answer only read: no second wait for the write lock
     comment_posted.send(current_app._get_current_object(), comment=comment, target=target)
+    location = page_url(target, comment_page(comment))
     if comment.is_approved:
         response = redirect(f"{location}#comment-{comment.id}", code=303)
     else:
