@@ -93,6 +93,12 @@ def serve_thread_feed(target, render):
     return _revalidated(current_app.response_class(body, mimetype=mimetype), _etag(key, thread, False))
 
 
+def revalidated_by_body(response):
+    """A response no worker keeps (the feed of the whole site changes with every thread and every
+    title), still answered 304 to a feed reader who has it: its ETag is a hash of its body."""
+    return _revalidated(response, hashlib.sha256(response.get_data()).hexdigest()[:32])
+
+
 def _revalidated(response, etag: str):
     """The response with its ETag, to be checked again on every use: 304 when the browser has it."""
     response.set_etag(etag, weak=True)

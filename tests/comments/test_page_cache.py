@@ -226,3 +226,15 @@ def test_a_post_with_comments_closed_is_kept_without_giving_anyone_a_session(blo
         with blog.test_client().get("/hello/") as response:
             assert "Comments are closed." in response.get_data(as_text=True)
             assert "Set-Cookie" not in response.headers and "ETag" in response.headers
+
+
+def test_the_site_feed_is_answered_304_until_it_changes(blog):
+    assert Reader(blog.test_client()).post(comment="First on the site.").status_code == 303
+    with blog.test_client().get("/comments/feed/") as feed:
+        etag = feed.headers["ETag"]
+        assert feed.status_code == 200 and "no-cache" in feed.headers["Cache-Control"]
+    with blog.test_client().get("/comments/feed/", headers={"If-None-Match": etag}) as unchanged:
+        assert unchanged.status_code == 304
+    assert Reader(blog.test_client()).post(comment="New on the site.").status_code == 303
+    with blog.test_client().get("/comments/feed/", headers={"If-None-Match": etag}) as changed:
+        assert changed.status_code == 200 and "New on the site." in changed.get_data(as_text=True)
