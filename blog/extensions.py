@@ -89,6 +89,9 @@ migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+# The sign-in page says why on its own; no flashed message to translate and show.
+login_manager.login_message = None
 
 
 class Form(FlaskForm):
@@ -103,7 +106,3 @@ class Form(FlaskForm):
 @lru_cache(maxsize=None)
 def _wtforms_translations(locale: str) -> Translations:
     return Translations.load(messages_path(), [locale], domain="wtforms")
-
-login_manager.login_view = "auth.login"
-# The sign-in page says why on its own; no flashed message to translate and show.
-login_manager.login_message = None
