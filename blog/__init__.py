@@ -5,11 +5,11 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from blog import commenting
 from blog.admin.views import bp as admin_bp
 from blog.assets import init_assets
 from blog.auth.views import bp as auth_bp
 from blog.cli import blog_cli
-from blog.commenting import comments as comments_extension
 from blog.comments.views import unsubscribe_bp
 from blog.config import load_config
 from blog.database import init_database, render_migration_type
@@ -46,7 +46,7 @@ def create_app(test_config=None, instance_path=None):
     init_i18n(app)
     app.config.setdefault("COMMENTS_SITE_URL", app.config["BLOG_URL"])
     app.config.setdefault("COMMENTS_SITE_TITLE", app.config["BLOG_TITLE"])
-    comments_extension.init_app(app)
+    commenting.init_app(app)
     # Mail clients unsubscribe from reply notices with a bare POST (RFC 8058); its signed link is the proof.
     csrf.exempt(unsubscribe_bp)
 

@@ -61,7 +61,13 @@ def published_post_and_thread(slug: str) -> tuple[Post, int] | None:
 
 
 def _kept_posts() -> VersionedCache:
-    return current_app.extensions.setdefault("blog.kept_posts", VersionedCache(KEPT_POSTS_CAPACITY))
+    return current_app.extensions["blog.kept_posts"]
+
+
+def init_app(app):
+    """Comments under the posts: the plugin, and the posts each worker keeps for their pages."""
+    comments.init_app(app)
+    app.extensions["blog.kept_posts"] = VersionedCache(KEPT_POSTS_CAPACITY)
 
 
 def comment_counts(posts) -> dict[int, int]:

@@ -5,6 +5,7 @@ from flask import abort
 from blog.comments.admin_views import bp as admin_bp
 from blog.comments.moderation import ModerationPolicy
 from blog.comments.notifications import notify_moderators
+from blog.comments.page_cache import new_slots
 from blog.comments.reply_notices import notify_on_approval, notify_on_posting
 from blog.comments.section import mark_personal_responses, render_comments_section
 from blog.comments.signals import comment_posted, comment_status_changed
@@ -86,6 +87,7 @@ class Comments:
         app.extensions["comments"] = self
         app.extensions["comments.rendered_threads"] = VersionedCache()
         app.extensions["comments.rendered_pages"] = VersionedCache()
+        app.extensions["comments.page_slots"] = new_slots()
         app.register_blueprint(bp)
         app.register_blueprint(unsubscribe_bp)
         app.register_blueprint(admin_bp)

@@ -38,11 +38,13 @@ def rendered_pages() -> VersionedCache:
     return current_app.extensions["comments.rendered_pages"]
 
 
+def new_slots() -> tuple[bytes, bytes]:
+    """Slot markers for an app's pages: random, so no text on a page can contain one by chance or design."""
+    nonce = secrets.token_hex(16)
+    return f"csrf-{nonce}".encode(), f"issued-{nonce}".encode()
+
+
 def _slots() -> tuple[bytes, bytes]:
-    """This worker's slot markers: random, so no text on a page can contain one by chance or design."""
-    if "comments.page_slots" not in current_app.extensions:
-        nonce = secrets.token_hex(16)
-        current_app.extensions["comments.page_slots"] = (f"csrf-{nonce}".encode(), f"issued-{nonce}".encode())
     return current_app.extensions["comments.page_slots"]
 
 
@@ -76,7 +78,7 @@ def serve_target_page(target, version, render, thread: int | None = None):
         rendered_pages().put(key, thread, parts, size=sum(map(len, parts)))
     g.comments_rendered = True
     has_form = len(parts) > 1
-    return _revalidated(make_response(_fill(parts) if has_form else parts[0]), _etag(key, thread, has_form))
+    return revalidated(make_response(_fill(parts) if has_form else parts[0]), _etag(key, thread, has_form))
 
 
 def serve_thread_feed(target, render):
@@ -90,18 +92,17 @@ def serve_thread_feed(target, render):
         kept = (response.get_data(), response.mimetype)
         rendered_pages().put(key, thread, kept, size=len(kept[0]))
     body, mimetype = kept
-    return _revalidated(current_app.response_class(body, mimetype=mimetype), _etag(key, thread, False))
+    return revalidated(current_app.response_class(body, mimetype=mimetype), _etag(key, thread, False))
 
 
-def revalidated_by_body(response):
-    """A response no worker keeps (the feed of the whole site changes with every thread and every
-    title), still answered 304 to a feed reader who has it: its ETag is a hash of its body."""
-    return _revalidated(response, hashlib.sha256(response.get_data()).hexdigest()[:32])
-
-
-def _revalidated(response, etag: str):
-    """The response with its ETag, to be checked again on every use: 304 when the browser has it."""
-    response.set_etag(etag, weak=True)
+def revalidated(response, etag: str | None = None):
+    """The response with its ETag, to be checked again on every use: 304 when the browser has it.
+    Without ``etag``, a hash of the body: for a response no worker keeps (the feed of the whole site
+    changes with every thread and every title), still answered 304 to a reader who has it."""
+    if etag is None:
+        response.add_etag(weak=True)
+    else:
+        response.set_etag(etag, weak=True)
     response.cache_control.no_cache = True
     return response.make_conditional(request)
 

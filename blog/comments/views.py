@@ -9,7 +9,7 @@ from blog.comments.feeds import FEED_LENGTH, comments_feed
 from blog.comments.forms import CommentForm
 from blog.comments.models import newest_approved
 from blog.comments.notice_addresses import comment_to_confirm, confirm_address
-from blog.comments.page_cache import revalidated_by_body, serve_thread_feed
+from blog.comments.page_cache import revalidated, serve_thread_feed
 from blog.comments.reply_notices import comment_to_unsubscribe, stop_notices
 from blog.comments.section import comment_page, page_url
 from blog.comments.signals import comment_posted
@@ -85,7 +85,7 @@ def site_feed():
     comments = db.session.scalars(newest_approved().limit(FEED_LENGTH)).all()
     targets = current_app.extensions["comments"].resolve_targets({comment.target_key for comment in comments})
     title = _("Comments for %(site)s", site=current_app.config["COMMENTS_SITE_TITLE"])
-    return revalidated_by_body(comments_feed(title, "/", url_for("comments.site_feed"), comments, targets))
+    return revalidated(comments_feed(title, "/", url_for("comments.site_feed"), comments, targets))
 
 
 @bp.errorhandler(CSRFError)

@@ -28,6 +28,20 @@ def reader(client, post):
 
 
 @pytest.fixture
+def two_workers(tmp_path):
+    """Two apps on one database, each with its own caches, as two gunicorn workers are."""
+    settings = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'shared.sqlite3'}", "COMMENTS_MODERATION": "none"}
+    first, second = make_app(tmp_path / "a", **settings), make_app(tmp_path / "b", **settings)
+    with first.app_context():
+        db.create_all()
+        key = f"post-{make_post(slug='hello', title='Hello').id}"
+    yield first, second, key
+    for app in (first, second):
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
 def matrix_comments_app(tmp_path, database_url):
     """The blog on each database of the matrix, with a post at /hello/."""
     app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=database_url)

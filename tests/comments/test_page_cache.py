@@ -162,20 +162,6 @@ def test_a_page_from_an_earlier_ten_minutes_is_sent_again_with_a_fresh_form(blog
         assert response.status_code == 200 and CSRF_TOKEN.search(response.get_data(as_text=True))
 
 
-@pytest.fixture
-def two_workers(tmp_path):
-    """Two apps on one database, each with its own kept pages, as two gunicorn workers are."""
-    settings = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'shared.sqlite3'}", "COMMENTS_MODERATION": "none"}
-    first, second = make_app(tmp_path / "a", **settings), make_app(tmp_path / "b", **settings)
-    with first.app_context():
-        db.create_all()
-        make_post(slug="hello", title="Hello")
-    yield first, second
-    for app in (first, second):
-        with app.app_context():
-            db.engine.dispose()
-
-
 def page_of(app, path="/hello/") -> tuple[int, str]:
     with app.test_client().get(path) as response:
         return response.status_code, response.get_data(as_text=True)
@@ -183,7 +169,7 @@ def page_of(app, path="/hello/") -> tuple[int, str]:
 
 @pytest.mark.parametrize("change", ["title", "body", "comments closed", "unpublished"])
 def test_a_post_changed_in_one_worker_shows_in_the_other_at_once(two_workers, change):
-    first, second = two_workers
+    first, second, _key = two_workers
     for app in (first, second):
         assert page_of(app)[0] == 200
     with first.app_context():
@@ -206,7 +192,7 @@ def test_a_post_changed_in_one_worker_shows_in_the_other_at_once(two_workers, ch
 
 
 def test_the_thread_feed_is_kept_and_answered_304_until_a_comment_changes_it(two_workers):
-    first, second = two_workers
+    first, second, _key = two_workers
     with second.test_client().get("/hello/feed/") as feed:
         assert feed.status_code == 200 and feed.mimetype == "application/atom+xml"
         etag = feed.headers["ETag"]

@@ -16,20 +16,6 @@ from tests.readers import CSRF_TOKEN, Reader
 from tests.servers import blog_environment, flask_command, gunicorn
 
 
-@pytest.fixture
-def two_workers(tmp_path):
-    """Two apps on one database, each with its own cache, as two gunicorn workers are."""
-    settings = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'shared.sqlite3'}", "COMMENTS_MODERATION": "none"}
-    first, second = make_app(tmp_path / "a", **settings), make_app(tmp_path / "b", **settings)
-    with first.app_context():
-        db.create_all()
-        key = f"post-{make_post(slug='hello', title='Hello').id}"
-    yield first, second, key
-    for app in (first, second):
-        with app.app_context():
-            db.engine.dispose()
-
-
 def page_of(app) -> str:
     with app.test_client().get("/hello/") as response:
         return response.get_data(as_text=True)

@@ -3,6 +3,7 @@ after the commit run beside another worker's writing, and the write itself waits
 
 import sqlite3
 import threading
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event, func, select
@@ -43,32 +44,40 @@ def in_background(function):
     return thread, outcome
 
 
-def test_a_form_with_errors_is_answered_while_another_worker_writes(blog):
-    reader = Reader(blog.test_client())
-    reader.hidden_fields()
-    writer = another_worker(blog)
+@contextmanager
+def write_lock_held_by_another_worker(app):
+    """The database's write lock taken by another connection for the block; yields that connection."""
+    writer = another_worker(app)
     writer.execute("BEGIN IMMEDIATE")
     try:
+        yield writer
+    finally:
+        writer.execute("ROLLBACK")
+
+
+def ready_reader(app) -> Reader:
+    """A reader who has the form (its token and stamp) before the lock is taken."""
+    reader = Reader(app.test_client())
+    reader.hidden_fields()
+    return reader
+
+
+def test_a_form_with_errors_is_answered_while_another_worker_writes(blog):
+    reader = ready_reader(blog)
+    with write_lock_held_by_another_worker(blog):
         thread, outcome = in_background(lambda: reader.post(comment="").status_code)
         thread.join(timeout=10)
         assert not thread.is_alive(), "checking a form waited for another worker's write lock"
         assert outcome["value"] == 400
-    finally:
-        writer.execute("ROLLBACK")
 
 
 def test_a_valid_comment_waits_for_the_write_lock_and_is_stored(blog):
-    reader = Reader(blog.test_client())
-    reader.hidden_fields()
-    writer = another_worker(blog)
-    writer.execute("BEGIN IMMEDIATE")
-    try:
+    reader = ready_reader(blog)
+    with write_lock_held_by_another_worker(blog) as writer:
         thread, outcome = in_background(lambda: reader.post(comment="Waits its turn.").status_code)
         thread.join(timeout=1)
         assert thread.is_alive()  # it cannot write while the lock is taken
         assert writer.execute("SELECT count(*) FROM comment").fetchone() == (0,)
-    finally:
-        writer.execute("ROLLBACK")
     thread.join(timeout=30)
     assert outcome["value"] == 303 and stored(blog) == 1
 
@@ -93,8 +102,7 @@ def test_what_runs_after_the_commit_holds_no_write_lock(blog):
 def test_a_parent_removed_while_the_reply_was_checked_is_refused_and_nothing_stored(blog):
     with blog.app_context():
         parent_id = make_comment(blog.thread_key, author="Mia").id
-    reader = Reader(blog.test_client())
-    reader.hidden_fields()
+    reader = ready_reader(blog)
 
     def remove_parent(session):
         """Another worker's moderator trashes the parent just as the reply's reading ends."""
