@@ -18,7 +18,8 @@ from blog.extensions import csrf, db, login_manager, migrate
 from blog.i18n import init_i18n
 from blog.posts.feeds import bp as feeds_bp
 from blog.posts.views import bp as posts_bp
-from blog.security import add_security_headers, refuse_undecodable_forms
+from blog.request_checks import init_request_checks
+from blog.security import add_security_headers
 from blog.sessions import SessionInterface
 from blog.site.views import bp as site_bp
 from blog.urls import absolute_url
@@ -37,8 +38,7 @@ def create_app(test_config=None, instance_path=None):
         app, db, directory=MIGRATIONS_DIRECTORY, render_as_batch=True, compare_type=True,
         render_item=render_migration_type,
     )
-    # Before CSRFProtect, which parses the form: once parsed, its raw bytes are gone.
-    app.before_request(refuse_undecodable_forms)
+    init_request_checks(app)  # before CSRFProtect, which reads the form
     csrf.init_app(app)
     login_manager.init_app(app)
     app.session_interface = SessionInterface()

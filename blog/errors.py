@@ -15,6 +15,7 @@ ERROR_TEXTS = {
     405: (_l("Method not allowed"), _l("This address does not accept that kind of request.")),
     409: (_l("Conflict"), _l("This request conflicts with what is already here.")),
     413: (_l("Request too large"), _l("What you sent is larger than this site accepts.")),
+    415: (_l("Form not accepted"), _l("This address takes forms only as a web browser sends them.")),
     429: (_l("Too many requests"), _l("Please wait a moment before trying again.")),
     500: (_l("Something went wrong"), _l("The server could not finish your request. Please try again later.")),
 }

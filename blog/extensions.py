@@ -28,6 +28,12 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+# The largest row id every database holds: an INTEGER column is 32 bits on PostgreSQL and MariaDB, and
+# PostgreSQL refuses a larger number outright, so no id from a URL or a form past it reaches a query.
+ID_MAX = 2**31 - 1
+# A row id in a URL rule (``f"/<{URL_ID}:comment_id>"``): any other number is a 404 before any query.
+URL_ID = f"int(min=1, max={ID_MAX})"
+
 # MySQL's TEXT holds 65,535 bytes, fewer characters than a long comment in utf8mb4.
 LongText = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 

@@ -1,8 +1,6 @@
-"""Security headers on every response (DESIGN.md section 8b), and forms whose bytes are not text refused."""
+"""Security headers on every response (DESIGN.md section 8b)."""
 
-from urllib.parse import unquote_to_bytes
-
-from flask import abort, request
+from flask import request
 
 # Our scripts are files and our styles stylesheets: nothing inline runs. Images may come from any
 # https host, since a post's Markdown can embed one; nothing may frame the site.
@@ -35,13 +33,3 @@ def add_security_headers(response):
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     return response
-
-
-def refuse_undecodable_forms():
-    """400 for a form body that is not UTF-8 (broken bytes, lone surrogates) before any view reads it:
-    Werkzeug would keep such escapes as literal text, and the site would store what nobody wrote."""
-    if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
-        try:
-            unquote_to_bytes(request.get_data(cache=True).replace(b"+", b" ")).decode("utf-8")
-        except UnicodeDecodeError:
-            abort(400)

@@ -1,5 +1,5 @@
 """Error pages made to happen for real, in English and Dutch (issue 5): 400, 403, 404, 405, 409, 413,
-429 and 500 each have the right status, a <title>, an <h1> and the reader's language on <html>, and show
+415, 429 and 500 each have the right status, a <title>, an <h1> and the reader's language on <html>, and show
 no traceback, no SQL, no setting and no submitted email address."""
 
 import pytest
@@ -75,6 +75,9 @@ def happen(app, status, language):
         return post_comment(reader, language)
     if status == "413":
         return post_comment(reader, language, comment="x" * (MAX_BODY + 1))
+    if status == "415":
+        return request(client, "POST", "/hello/comments", language, data=f'{{"email": "{EMAIL}"}}',
+                       content_type="application/json")
     if status == "429":
         assert post_comment(reader, language, email="first@example.org").status_code == 303
         return post_comment(reader, language, comment="Again, so soon.")
@@ -93,6 +96,7 @@ CASES = {
     "409": (409, ("Duplicate comment detected; it looks as though you’ve already said that!",
                   "Dubbele reactie ontdekt: het lijkt erop dat u dit al heeft gezegd!")),
     "413": (413, ("Request too large", "Verzoek te groot")),
+    "415": (415, ("Form not accepted", "Formulier niet geaccepteerd")),
     "429": (429, ("You are posting comments too quickly. Slow down.", "U plaatst te snel reacties. Rustig aan.")),
     "500": (500, ("Something went wrong", "Er ging iets mis")),
 }

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from blog.comments.forms import reject_control_characters
+from blog.comments.forms import reject_control_characters, single_line
 from blog.extensions import Form, db
 from blog.posts.models import post_with_slug
 from blog.posts.slugs import RESERVED_SLUGS
@@ -22,7 +22,7 @@ class PostForm(Form):
     """A post's title, address, Markdown text, and whether it is public and open to comments."""
 
     title = StringField(_l("Title"), filters=[_strip],
-                        validators=[DataRequired(), Length(max=300), reject_control_characters])
+                        validators=[DataRequired(), Length(max=300), single_line])
     slug = StringField(_l("Address (slug)"), filters=[_strip], validators=[
         Optional(), Length(max=200),
         Regexp(SLUG_PATTERN.pattern + "$", message=_l("Use lowercase letters, digits and single hyphens.")),

@@ -7,7 +7,7 @@ from blog.auth.access import admin_required
 from blog.commenting import comments
 from blog.comments import CommentStatus
 from blog.comments.models import comments_in_status, status_counts
-from blog.extensions import db
+from blog.extensions import URL_ID, db
 from blog.posts.markup import render_markdown
 from blog.posts.models import Post, all_posts
 from blog.posts.slugs import slugify, unique_slug
@@ -45,7 +45,7 @@ def new_post():
     return _write(Post(comments_open=True), PostForm())
 
 
-@bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+@bp.route(f"/posts/<{URL_ID}:post_id>/edit", methods=["GET", "POST"])
 def edit_post(post_id):
     """Change a post, publish or unpublish it, open or close its comments."""
     post = db.get_or_404(Post, post_id)

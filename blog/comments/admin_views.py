@@ -18,7 +18,7 @@ from blog.comments.section import requested_page
 from blog.comments.signals import comment_posted
 from blog.comments.submission import reply_as_moderator
 from blog.comments.translation import gettext as _
-from blog.extensions import db
+from blog.extensions import URL_ID, db
 
 bp = Blueprint("comments_admin", __name__, url_prefix="/admin/comments", template_folder="templates")
 
@@ -61,7 +61,7 @@ def queue():
                            can_apply=can_apply, action_form=ModerationForm(), bulk_form=BulkModerationForm())
 
 
-@bp.post("/<int:comment_id>/<action>")
+@bp.post(f"/<{URL_ID}:comment_id>/<action>")
 def moderate(comment_id, action):
     """One action on one comment; an action the comment's status does not allow is refused (409)."""
     if action not in TRANSITIONS:
@@ -88,7 +88,7 @@ def bulk():
     return _back_to_queue()
 
 
-@bp.route("/<int:comment_id>/edit", methods=["GET", "POST"])
+@bp.route(f"/<{URL_ID}:comment_id>/edit", methods=["GET", "POST"])
 def edit(comment_id):
     """Correct a comment's author, email, url or text, through the same checks as a reader's form."""
     comment = db.get_or_404(Comment, comment_id)
@@ -104,7 +104,7 @@ def edit(comment_id):
     return render_template("comments/admin/edit.html", comment=comment, form=form), status
 
 
-@bp.post("/<int:comment_id>/reply")
+@bp.post(f"/<{URL_ID}:comment_id>/reply")
 def reply(comment_id):
     """Answer a comment as the site: the reply is approved at once, and so is the comment it answers."""
     comment = db.get_or_404(Comment, comment_id)

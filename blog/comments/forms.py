@@ -20,7 +20,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 from blog.comments.models import approved_comment
 from blog.comments.moderation import TRANSITIONS
 from blog.comments.translation import lazy_gettext as _l
-from blog.extensions import Form, db
+from blog.extensions import ID_MAX, Form, db
 
 AUTHOR_MAX = 245
 EMAIL_MAX = 100
@@ -34,12 +34,16 @@ FORBIDDEN_CHARACTERS = re.compile(
     + "".join(f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(1, 17))
     + "]"
 )
+# What a one-line value (a name, an address, a title) never holds, on top of FORBIDDEN_CHARACTERS: any
+# line break or tab (a name with CR/LF would reach a mail header), and the bidirectional embeddings,
+# overrides and isolates, with which one reader's name could be made to read as another's.
+NOT_IN_ONE_LINE = re.compile("[\t\n\r\x85\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # Letters (any script), digits, dots, hyphens, underscores; or an IPv6 literal's hex digits and colons.
 _HOSTNAME = re.compile(r"[\w.-]+|[0-9a-f:.]+")
 # What RFC 3986 never allows in a URL, and what would let a URL out of an HTML attribute.
 _NOT_IN_URLS = re.compile(r"[\s\"'<>\\^`{|}]")
 # Ids longer than this are not ids; it also keeps int() off giant digit strings.
-ID_DIGITS_MAX = 18
+ID_DIGITS_MAX = len(str(ID_MAX))
 
 
 def normalize(value):
@@ -50,11 +54,18 @@ def normalize(value):
 
 
 def parse_id(value: str | None) -> int | None:
-    """A positive id from submitted text, or None: no signs, no non-ASCII digits, no giant numbers."""
+    """A positive id from submitted text, or None: no signs, no non-ASCII digits, nothing past ID_MAX."""
     value = (value or "").strip()
-    if value.isascii() and value.isdigit() and len(value) <= ID_DIGITS_MAX and int(value) > 0:
+    if value.isascii() and value.isdigit() and len(value) <= ID_DIGITS_MAX and 0 < int(value) <= ID_MAX:
         return int(value)
     return None
+
+
+def required_id(value: str) -> int:
+    """``parse_id`` for a form field that must hold an id: anything else fails its validation."""
+    if (number := parse_id(value)) is None:
+        raise ValueError(value)
+    return number
 
 
 def reject_control_characters(form, field):
@@ -63,15 +74,27 @@ def reject_control_characters(form, field):
         raise ValidationError(_l("This field contains characters that are not allowed."))
 
 
-def web_address(form, field):
-    """Only http and https addresses with a plausible host: a commenter's link must not run anything."""
+def single_line(form, field):
+    """A one-line value: none of FORBIDDEN_CHARACTERS, and no line break, tab or bidirectional control."""
+    reject_control_characters(form, field)
+    if field.data and NOT_IN_ONE_LINE.search(field.data):
+        raise ValidationError(_l("This field contains characters that are not allowed."))
+
+
+def is_web_address(value: str) -> bool:
+    """Whether a link is http or https with a plausible host: a commenter's link must not run anything."""
     try:
-        parts = urlsplit(field.data)
+        parts = urlsplit(value)
         parts.port  # noqa: B018 -- reading it raises ValueError for a port out of range or not a number
     except ValueError:  # that, or an unbalanced [ipv6 literal
-        parts = None
-    if (parts is None or parts.scheme.lower() not in {"http", "https"}
-            or not _HOSTNAME.fullmatch(parts.hostname or "") or _NOT_IN_URLS.search(field.data)):
+        return False
+    return (parts.scheme.lower() in {"http", "https"} and _HOSTNAME.fullmatch(parts.hostname or "") is not None
+            and not _NOT_IN_URLS.search(value))
+
+
+def web_address(form, field):
+    """Only what is_web_address takes, the check the WordPress importer makes too."""
+    if not is_web_address(field.data):
         raise ValidationError(_l("Please enter a web address that starts with http:// or https://."))
 
 
@@ -90,18 +113,18 @@ class CommentDetailsForm(Form):
     author = StringField(_l("Name"), filters=[normalize], validators=[
         DataRequired(_l("Please fill the required fields.")),
         Length(max=AUTHOR_MAX, message=_l("Your name is too long.")),
-        reject_control_characters,
+        single_line,
     ])
     email = EmailField(_l("Email"), filters=[normalize], validators=[
         DataRequired(_l("Please fill the required fields.")),
         Length(max=EMAIL_MAX, message=_l("Your email address is too long.")),
-        reject_control_characters,
+        single_line,
         Email(_l("Please enter a valid email address."), check_deliverability=False),
     ])
     url = URLField(_l("Website"), filters=[normalize], validators=[
         Optional(),
         Length(max=URL_MAX, message=_l("Your URL is too long.")),
-        reject_control_characters,
+        single_line,
         web_address,
     ])
 
@@ -111,7 +134,7 @@ class CommentForm(CommentDetailsForm):
 
     parent = HiddenField(default="0")
     remember = BooleanField(_l("Save my name, email, and website in this browser for the next time I comment."))
-    # Off unless ticked; mail goes out only once the address is confirmed (blog.comments.reply_notices).
+    # Off unless ticked; mail goes out only once this comment's notices are confirmed (blog.comments.reply_notices).
     notify = BooleanField(_l("Notify me of replies by email."))
     # The honeypot: hidden from people by the stylesheet, filled in by bots that fill in everything.
     homepage = StringField(_l("Leave this field empty"))
@@ -159,7 +182,7 @@ class BulkModerationForm(Form):
     """One action on the comments ticked in the queue."""
 
     action = SelectField(choices=list(TRANSITIONS))
-    ids = SelectMultipleField(coerce=int, validate_choice=False)
+    ids = SelectMultipleField(coerce=required_id, validate_choice=False)
 
 
 class PrivacyRequestForm(Form):
@@ -168,6 +191,7 @@ class PrivacyRequestForm(Form):
     email = EmailField(_l("Email"), filters=[normalize], validators=[
         DataRequired(_l("Please fill the required fields.")),
         Length(max=EMAIL_MAX, message=_l("Your email address is too long.")),
+        single_line,
         Email(_l("Please enter a valid email address."), check_deliverability=False),
     ])
     export = SubmitField(_l("Export as JSON"))

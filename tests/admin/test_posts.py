@@ -135,6 +135,14 @@ def test_a_post_needs_a_title_and_a_body(app, writer, missing):
     assert post_count(app) == 0
 
 
+@pytest.mark.parametrize("title", ["Hello\r\nBcc: x@example.org", "Tab\there", "Mirror \u202eereh"])
+def test_a_title_on_more_than_one_line_or_with_bidi_controls_is_refused(app, writer, title):
+    response = writer.send(title=title)
+    assert response.status_code == 400
+    assert "This field contains characters that are not allowed." in response.get_data(as_text=True)
+    assert post_count(app) == 0
+
+
 def test_preview_renders_sanitized_markdown_and_saves_nothing(app, writer):
     body = "## A heading\n\nSome *emphasis* and a [link](https://example.org).\n\n<script>alert('x')</script>\n"
     response = writer.send(button="preview", title="Previewed", body=body)

@@ -8,7 +8,7 @@ from flask import url_for
 
 from blog import create_app
 from blog.comments import CommentStatus
-from blog.extensions import db
+from blog.extensions import URL_ID, db
 from blog.posts.models import PostStatus
 from tests.factories import make_comment, make_post
 from tests.readers import CSRF_TOKEN
@@ -94,9 +94,9 @@ def send(client, method, url, data):
 def test_every_admin_page_is_checked():
     """The URL map still holds the pages this file was written against (and the checks cover them)."""
     assert {rule for rule, _, _ in ROUTES} >= {
-        "/admin/", "/admin/logout", "/admin/posts", "/admin/posts/new", "/admin/posts/<int:post_id>/edit",
-        "/admin/comments", "/admin/comments/<int:comment_id>/<action>", "/admin/comments/bulk",
-        "/admin/comments/<int:comment_id>/edit", "/admin/comments/<int:comment_id>/reply",
+        "/admin/", "/admin/logout", "/admin/posts", "/admin/posts/new", f"/admin/posts/<{URL_ID}:post_id>/edit",
+        "/admin/comments", f"/admin/comments/<{URL_ID}:comment_id>/<action>", "/admin/comments/bulk",
+        f"/admin/comments/<{URL_ID}:comment_id>/edit", f"/admin/comments/<{URL_ID}:comment_id>/reply",
     }
 
 

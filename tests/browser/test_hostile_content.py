@@ -44,15 +44,20 @@ ODD_URLS = [
 ]
 # Refused by the form, so the page comes back with them in the fields' values.
 REFUSED_URLS = ["javascript:alert(1)", "\"><script>alert(1)</script>", "http://\"onmouseover=\"alert(1)"]
-# The form refuses C0 controls (tab, line feed and carriage return aside), DEL and lone surrogates.
+# The site refuses C0 controls (tab, line feed and carriage return aside), DEL and lone surrogates in any text.
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# The first of them are not text at all: the request is refused before any form sees it.
+NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# A one-line field such as the name also refuses line breaks, tabs and bidirectional controls.
+NOT_IN_ONE_LINE = re.compile("[\t\n\r\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # The edit screens opened: every payload that would leave a trace, and those that try to end a field's element.
 BREAKOUTS = [payload for payload in PAYLOADS if payload in PWNED or re.search(r"</?(textarea|title)", payload, re.I)]
 
 
 def name_of(payload: str) -> str:
-    """The payload as a name: cut to the longest name the form takes."""
-    return payload[:AUTHOR_MAX]
+    """The payload as a name: on one line (each line break, tab or bidirectional control a space), cut to the
+    longest name the form takes."""
+    return NOT_IN_ONE_LINE.sub(" ", payload)[:AUTHOR_MAX]
 
 
 def as_shown(text: str) -> str:
@@ -157,7 +162,8 @@ def test_reply_pages_without_javascript_show_hostile_names_as_text(new_tab, stor
 def test_refused_input_comes_back_inert_in_the_fields(tab):
     """The form page with its errors echoes what was typed into the fields' values: all of it stays text."""
     page = tab.page
-    everything = "\n".join(payload for payload in PAYLOADS if "\x00" not in payload)
+    # A request holding what is not text at all gets an error page of its own, without the form.
+    everything = "\n".join(payload for payload in PAYLOADS if not NOT_TEXT.search(payload))
     for url in REFUSED_URLS:
         tab.goto(POST_PATH)
         page.evaluate("""([text, url]) => {

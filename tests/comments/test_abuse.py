@@ -371,7 +371,7 @@ def test_nul_bytes_in_a_text_field_are_400_and_nothing_stored(make_blog, databas
     blog = make_blog(database_url=database_url)
     assert_hostile_bytes_refused(blog, "%00")
     page = send_raw(blog, "comment", "%00").get_data(as_text=True)
-    assert NOT_ALLOWED in page
+    assert "The request holds characters that are not text." in page
 
 
 def test_control_characters_in_a_text_field_are_400(make_blog):
@@ -387,6 +387,31 @@ def test_c1_controls_and_astral_noncharacters_are_400(make_blog, character):
     response = send(blog, author=f"Ann{character}Reader", comment=f"Before{character}after.")
     assert response.status_code == 400
     assert stored(blog) == []
+
+
+# Line breaks (a name in a mail's Subject), tabs, and the bidirectional controls with which one name can be
+# made to read as another's ("Ann\u202eredaeR" shows as "AnnReader" backwards).
+NOT_ONE_LINE = ["\r\n", "\n", "\r", "\t", "\u2028", "\u2029", "\u0085", "\u202e", "\u202a", "\u2066", "\u2069"]
+
+
+@pytest.mark.parametrize("character", NOT_ONE_LINE, ids=[repr(character) for character in NOT_ONE_LINE])
+@pytest.mark.parametrize("field", ["author", "email", "url"])
+def test_one_line_fields_refuse_line_breaks_and_bidi_controls(make_blog, field, character):
+    blog = make_blog()
+    values = {"author": f"Mallory{character}Bcc: x@example.org", "email": f"ann{character}@example.org",
+              "url": f"https://ann.example/{character}x"}
+    response = send(blog, **{field: values[field]}, comment="Kept for the reader.")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert NOT_ALLOWED in page
+    assert "Kept for the reader." in page
+    assert stored(blog) == []
+
+
+def test_the_comment_text_keeps_its_line_breaks_and_tabs(make_blog):
+    blog = make_blog()
+    assert send(blog, comment="First line\r\nsecond\tline").status_code == 303
+    assert [comment.body_raw for comment in stored(blog)] == ["First line\r\nsecond\tline"]
 
 
 def test_lone_surrogate_in_a_text_field_is_400_and_nothing_stored(make_blog, database_url):

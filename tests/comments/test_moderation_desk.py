@@ -381,7 +381,8 @@ def test_edit_lowercases_the_email_and_allows_an_empty_url(app, desk, post):
     ("comment", "x" * 65_526, "Your comment is too long."),
     ("author", "", "Please fill the required fields."),
     ("author", "a" * 246, "Your name is too long."),
-    ("author", "Bell\x07", "This field contains characters that are not allowed."),
+    ("author", "Two\nlines", "This field contains characters that are not allowed."),
+    ("email", "orig@example.org\r\nBcc: x@example.org", "This field contains characters that are not allowed."),
 ], ids=lambda value: value[:20] if isinstance(value, str) else value)
 def test_edit_with_invalid_data_is_refused(app, desk, post, field, value, message):
     comment_id = add(app, post, author="Orig Author", email="orig@example.org", body_raw="Original.")

@@ -69,13 +69,15 @@ VALIDATION_ROWS = [
     ({"email": "a" * 89 + "@example.org"}, "email", "Your email address is too long."),
     ({"url": "https://example.org/" + "a" * 181}, "url", "Your URL is too long."),
     ({"comment": "a" * 65_526}, "comment", "Your comment is too long."),
-    ({"comment": "nul \x00 byte"}, "comment", "This field contains characters that are not allowed."),
-    ({"author": "bell\x07"}, "author", "This field contains characters that are not allowed."),
+    ({"comment": "delete \x7f here"}, "comment", "This field contains characters that are not allowed."),
+    ({"author": "Ann\r\nBcc: x@example.org"}, "author", "This field contains characters that are not allowed."),
+    ({"author": "Ann \u202eredaeR"}, "author", "This field contains characters that are not allowed."),
 ]
 
 
 @pytest.mark.parametrize(("fields", "field", "message"), VALIDATION_ROWS,
-                         ids=[f"{field}:{message[:24]}" for _, field, message in VALIDATION_ROWS])
+                         ids=[f"{index}-{field}:{message[:24]}" for index, (_, field, message) in
+                              enumerate(VALIDATION_ROWS)])
 def test_invalid_form_is_400_with_the_message_beside_the_field(app, reader, fields, field, message):
     submitted = {"author": "Ann", "email": "ann@example.org", "url": "https://ann.example/",
                  "comment": "Kept as typed <b>here</b>", **fields}
