@@ -34,6 +34,7 @@ from tests.wire import (
     SIGN_IN,
     SIGN_OUT,
     UNSUBSCRIBE,
+    UNSUBSCRIBE_ALL,
     Answer,
     JsonValue,
     Plan,
@@ -194,7 +195,8 @@ def issue_cases(route) -> dict[str, Plan]:
     return {label: replace(case, refusals=frozenset({label})) for label, case in cases.items()}
 
 
-POST_ROUTES = [route for route in (COMMENT, SIGN_IN, UNSUBSCRIBE, *ADMIN_ROUTES) if route.method == "POST"]
+POST_ROUTES = [route for route in (COMMENT, SIGN_IN, UNSUBSCRIBE, UNSUBSCRIBE_ALL, *ADMIN_ROUTES)
+               if route.method == "POST"]
 
 
 @pytest.mark.parametrize("case", list(issue_cases(COMMENT)))
@@ -220,7 +222,7 @@ def test_comment_form_takes_any_request(matrix_site, caplog, plan):
 
 
 @settings(max_examples=60, **PROPERTIES)
-@given(plan=plans([SIGN_IN, UNSUBSCRIBE]))
+@given(plan=plans([SIGN_IN, UNSUBSCRIBE, UNSUBSCRIBE_ALL]))
 def test_sign_in_and_unsubscribe_take_any_request(site, caplog, plan):
     site.check(plan, caplog)
 

@@ -88,6 +88,8 @@ SIGN_IN = Route("sign-in", "/admin/login", (
 ), refused_form=frozenset({400, 401}), single_line=("username",), writes_when=frozenset({401}))
 UNSUBSCRIBE = Route("unsubscribe", "/comments/notices/unsubscribe/{token}", (("List-Unsubscribe", b"One-Click"),),
                     accepted=frozenset({200}), who="nobody")
+# The unsubscribe page's other button: every comment from the address.
+UNSUBSCRIBE_ALL = replace(UNSUBSCRIBE, name="unsubscribe: whole address", path=UNSUBSCRIBE.path + "/all", fields=())
 SIGN_OUT = Route("sign-out", "/admin/logout", (("csrf_token", CSRF),), who="admin")
 # Each action on a comment whose status allows it.
 MODERATE = tuple(

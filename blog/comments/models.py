@@ -49,8 +49,11 @@ class Comment(db.Model):
     user_agent: Mapped[str | None] = mapped_column(String(255))
     # Written by a moderator from the queue: approved at once and shown as the site's own.
     is_moderator_reply: Mapped[bool] = mapped_column(default=False, server_default=false())
-    # The author ticked "Notify me of replies by email" (mailed only once their address is confirmed).
+    # The author ticked "Notify me of replies by email" (mailed only once they confirmed this comment's notices).
     wants_reply_notice: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # When the address's owner followed this comment's own confirmation link: consent is per comment,
+    # so knowing someone's address is not enough to have the site mail them.
+    notice_confirmed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     approved_at: Mapped[datetime | None]
 
@@ -92,13 +95,15 @@ class FloodMark(db.Model):
 
 
 class NotifiedAddress(db.Model):
-    """An address that asked for reply notices: mailed only once its owner confirmed it, so the form
-    cannot be used to mail a stranger; when the last confirmation mail went, to send at most one a day."""
+    """An address that asked for reply notices, and its confirmation mails: at most one unanswered a day,
+    so the form cannot be used to mailbomb a stranger (blog.comments.notice_addresses)."""
 
     __tablename__ = "comment_notified_address"
 
     email: Mapped[str] = mapped_column(String(100), primary_key=True)
+    # When the address's owner last followed a confirmation link (of any of its comments).
     confirmed_at: Mapped[datetime | None]
+    # When the last confirmation mail went to it.
     confirmation_sent_at: Mapped[datetime | None]
 
 

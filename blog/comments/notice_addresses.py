@@ -1,9 +1,17 @@
-"""Confirming an address for reply notices.
+"""Confirming reply notices, one comment at a time.
 
-A commenter who ticks "Notify me of replies by email" is mailed a signed link first, at most once a
-day, and is mailed about replies only once they followed it: the form cannot be used to mail a
-stranger. The link names the comment, never the address.
+A commenter who ticks "Notify me of replies by email" is mailed a signed link naming that comment
+(never the address), and is mailed about replies to it only once they followed that link: consent is
+per comment, since anyone can post with someone else's name and address, and an address confirmed
+once must not let a stranger have the site mail its owner. The confirmation names the post, never
+the comment's text, so it carries nothing a stranger wrote.
 
+A stranger can still make the site send a confirmation, so each address gets at most one unanswered
+confirmation a day: its ``NotifiedAddress`` row keeps when the last one went (``confirmation_sent_at``)
+and when its owner last followed one (``confirmed_at``). A new one goes when none went within a day,
+or when the last one has been followed since; one conditional UPDATE decides, so two requests at once
+cannot both win. A subscription asked for while the last confirmation is unanswered gets none, and
+so no notices.
 """
 
 from datetime import timedelta
@@ -15,14 +23,14 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 
 from blog.comments.models import Comment, CommentStatus, NotifiedAddress
-from blog.comments.notifications import in_site_language, new_message, path_for, send_after_commit, site_url
+from blog.comments.notifications import new_message, one_line, path_for, send_after_commit, site_url, target_of
 from blog.comments.translation import gettext as _
 from blog.extensions import db, utcnow
 
 CONFIRM_SALT = "comments-notice-confirm"
 # A confirmation link works this long.
 CONFIRM_MAX_AGE = 7 * 24 * 3600
-# At most one confirmation mail to an unconfirmed address in this time.
+# At most one unanswered confirmation mail to an address in this time.
 CONFIRMATION_INTERVAL = timedelta(days=1)
 
 
@@ -49,35 +57,39 @@ def comment_to_confirm(token: str) -> Comment | None:
     return comment_from_token(token, lambda value: _confirm_serializer().loads(value, max_age=CONFIRM_MAX_AGE))
 
 
-def confirm_address(comment: Comment) -> bool:
-    """Mark the address of the comment's author confirmed (again is fine); False when it has none."""
+def confirm_subscription(comment: Comment) -> bool:
+    """The address's owner followed this comment's link: replies to it may be mailed (again is fine),
+    and the address's last confirmation counts as answered. False when the comment has no address."""
     if not comment.email:
         return False
-    address = _address(comment.email)
-    address.confirmed_at = address.confirmed_at or utcnow()
+    now = utcnow()
+    comment.notice_confirmed_at = comment.notice_confirmed_at or now
+    _address(comment.email).confirmed_at = now
     return True
 
 
 def ask_for_notices(comment: Comment):
-    """The author of a just-stored comment ticked the box: keep that, and unless their address is
-    confirmed (or was sent a confirmation within a day) mail them a confirmation after the commit.
-    Spam and trash get nothing, so a bot cannot make the site mail anyone."""
+    """The author of a just-stored comment ticked the box: keep that, and mail a confirmation for this
+    comment after the commit if the address may have one now (see the module's docstring). Spam and
+    trash get nothing, so a bot cannot make the site mail anyone."""
     comment.wants_reply_notice = True
     if comment.status not in (CommentStatus.PENDING, CommentStatus.APPROVED):
         return
     _address(comment.email)
     now = utcnow()
-    # One conditional update, so two requests at once cannot both win the day's confirmation.
     claimed = db.session.execute(
         update(NotifiedAddress)
-        .where(NotifiedAddress.email == comment.email, NotifiedAddress.confirmed_at.is_(None),
+        .where(NotifiedAddress.email == comment.email,
                or_(NotifiedAddress.confirmation_sent_at.is_(None),
-                   NotifiedAddress.confirmation_sent_at <= now - CONFIRMATION_INTERVAL))
+                   NotifiedAddress.confirmation_sent_at <= now - CONFIRMATION_INTERVAL,
+                   # Followed since, strictly: a claim leaves the two equal at most (on a database that
+                   # keeps whole seconds), so a request racing that claim finds this false and loses.
+                   NotifiedAddress.confirmed_at > NotifiedAddress.confirmation_sent_at))
         .values(confirmation_sent_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed == 1:
-        send_after_commit(in_site_language(_confirmation_message, comment), "send a confirmation mail")
+        send_after_commit("send a confirmation mail", _confirmation_message, comment, target_of(comment))
 
 
 def _address(email: str) -> NotifiedAddress:
@@ -93,15 +105,17 @@ def _address(email: str) -> NotifiedAddress:
     return address
 
 
-def _confirmation_message(comment: Comment) -> EmailMessage:
+def _confirmation_message(comment: Comment, target) -> EmailMessage:
+    site = current_app.config["COMMENTS_SITE_TITLE"]
     link = site_url(path_for("comments.confirm_notices", token=confirm_token(comment)))
-    message = new_message(comment.email, _("Please confirm reply notices from %(site)s",
-                                            site=current_app.config["COMMENTS_SITE_TITLE"]))
+    message = new_message([comment.email], _("Please confirm reply notices from %(site)s", site=site))
     message.set_content("\n".join([
-        _("Someone, hopefully you, asked to be mailed when their comment gets a reply. "
-          "To receive these mails, confirm your address (the link works for 7 days):"),
+        # A host without a targets resolver cannot name the page: the site stands in for it.
+        _("Someone, hopefully you, asked to be mailed about replies to their comment on “%(title)s”. "
+          "To receive these mails, follow this link (it works for 7 days):",
+          title=one_line(target.title if target is not None else site)),
         link,
         "",
-        _("If it was not you, ignore this mail: you will receive no other."),
+        _("If it was not you, ignore this mail: no reply to that comment will be mailed to you."),
     ]))
     return message

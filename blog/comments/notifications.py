@@ -5,10 +5,19 @@ Mail goes out on a thread of its own, after the commit: a slow or dead mail serv
 fails a reader's request; a failure is logged and the comment stays. Mail decided before a commit
 waits in the session and is sent from its ``after_commit`` event; if the transaction ends any other
 way, it is dropped.
+
+Stored text may hold anything (older rows, imports, a moderator's edit), whatever the form refuses
+today: headers are built so no such text can break or add one (header text on one line, only clean
+addresses), and a message that still cannot be built or sent is logged with its purpose, never
+raised into the request that decided it.
 """
 
+import re
 import smtplib
 import threading
+from email import policy
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from email.message import EmailMessage
 
 from flask import current_app, has_request_context, url_for
@@ -16,19 +25,26 @@ from flask_babel import force_locale
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from blog.comments.forms import FORBIDDEN_CHARACTERS, NOT_IN_ONE_LINE
 from blog.comments.models import CommentStatus
 from blog.comments.translation import gettext as _
 from blog.extensions import db
 
 # Where mail waiting for the commit is kept, in ``Session.info``.
 _WAITING = "comments.mail_after_commit"
+# What one line of a mail never holds: what the forms keep out of any text and out of one line (every
+# control and line break, the bidirectional controls). The email library refuses most of it in headers.
+_NOT_IN_ONE_LINE = re.compile(f"{FORBIDDEN_CHARACTERS.pattern}|{NOT_IN_ONE_LINE.pattern}")
+# Headers up to RFC 5322's own limit on one line: folded at 78 characters, a long List-Unsubscribe
+# would be written as encoded-words, which mail clients do not read as its link.
+MAIL_POLICY = policy.default.clone(max_line_length=998)
 
 
 def notify_moderators(app, comment, target):
     """On a held comment, mail COMMENTS_NOTIFY (if any) in the background."""
     if comment.status is not CommentStatus.PENDING or not app.config["COMMENTS_NOTIFY"]:
         return
-    send_now(in_site_language(_held_comment_message, comment, target), "mail the moderators about a held comment")
+    send_now("mail the moderators about a held comment", _held_comment_message, comment, target)
 
 
 def site_url(path: str) -> str:
@@ -37,18 +53,41 @@ def site_url(path: str) -> str:
     return base.rstrip("/") + path if base else path
 
 
+def target_of(comment):
+    """The target the comment's thread hangs under, from the host's ``targets_resolver``; None if unknown."""
+    return current_app.extensions["comments"].resolve_targets({comment.target_key}).get(comment.target_key)
+
+
+def one_line(text: str) -> str:
+    """Stored text fit for a header or a field line of a mail: every control, line break and bidi
+    control a space, and each run of spaces one."""
+    return " ".join(_NOT_IN_ONE_LINE.sub(" ", text).split())
+
+
+def clean_address(text: str) -> Address | None:
+    """``text`` as one bare address, or None when it is anything else (a line break, a name, a second
+    address, a missing domain): such text is never put in a header."""
+    if not text or _NOT_IN_ONE_LINE.search(text) or any(character.isspace() for character in text):
+        return None
+    try:
+        address = Address(addr_spec=text)
+    except (ValueError, HeaderParseError, IndexError):  # what the parser raises, "a@" included
+        return None
+    return address if address.username and address.domain else None
+
+
 def _held_comment_message(comment, target) -> EmailMessage:
-    message = new_message(", ".join(current_app.config["COMMENTS_NOTIFY"]),
+    message = new_message(current_app.config["COMMENTS_NOTIFY"],
                           _("A comment on “%(title)s” is awaiting moderation", title=target.title))
     lines = [
-        _("A new comment on “%(title)s” is waiting for your approval.", title=target.title),
+        _("A new comment on “%(title)s” is waiting for your approval.", title=one_line(target.title)),
         site_url(target.url),
         "",
-        _("Author: %(author)s", author=comment.author),
-        _("Email: %(email)s", email=comment.email),
-        _("Website: %(url)s", url=comment.url or "-"),
-        _("IP address: %(ip)s", ip=comment.ip or "-"),
-        _("Why it is held: %(reason)s", reason=comment.status_reason),
+        _("Author: %(author)s", author=one_line(comment.author)),
+        _("Email: %(email)s", email=one_line(comment.email)),
+        _("Website: %(url)s", url=one_line(comment.url) or "-"),
+        _("IP address: %(ip)s", ip=one_line(comment.ip or "") or "-"),
+        _("Why it is held: %(reason)s", reason=one_line(comment.status_reason)),
         "",
         comment.body_raw,
         "",
@@ -59,7 +98,8 @@ def _held_comment_message(comment, target) -> EmailMessage:
 
 
 def send_mail(settings: dict, message: EmailMessage, logger, purpose: str):
-    """Hand one message to the SMTP server the MAIL_* settings name; log what failed (``purpose``), never raise."""
+    """Hand one message to the SMTP server the MAIL_* settings name; log what failed (``purpose``), never
+    raise: this runs on a thread of its own, where nobody would see an exception."""
     smtp_class = smtplib.SMTP_SSL if settings["MAIL_USE_SSL"] else smtplib.SMTP
     try:
         with smtp_class(settings["MAIL_SERVER"], settings["MAIL_PORT"], timeout=settings["MAIL_TIMEOUT"]) as smtp:
@@ -68,23 +108,32 @@ def send_mail(settings: dict, message: EmailMessage, logger, purpose: str):
             if settings["MAIL_USERNAME"]:
                 smtp.login(settings["MAIL_USERNAME"], settings["MAIL_PASSWORD"])
             smtp.send_message(message)
-    except (OSError, smtplib.SMTPException):
+    except Exception:
         logger.exception("Could not %s (%s)", purpose, message["Subject"])
 
 
-def in_site_language(build, *args):
-    """Mail is written in the site's language, not in that of whoever's request sent it."""
-    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "en")):
-        return build(*args)
-
-
-def new_message(to: str, subject: str) -> EmailMessage:
-    """A mail from the site to ``to``."""
-    message = EmailMessage()
-    message["Subject"] = subject
+def new_message(recipients, subject: str) -> EmailMessage:
+    """A mail from the site to those of ``recipients`` that are clean addresses, its subject on one line.
+    Raises ValueError when none is: the caller's guard logs it."""
+    addresses = [address for address in map(clean_address, recipients) if address is not None]
+    if not addresses:
+        raise ValueError("no clean address to send to")
+    message = EmailMessage(policy=MAIL_POLICY)
+    message["Subject"] = one_line(subject)
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
-    message["To"] = to
+    message["To"] = addresses
     return message
+
+
+def _built(purpose: str, build, *args) -> EmailMessage | None:
+    """``build(*args)`` in the site's language (not in that of whoever's request sent it), or None, logged,
+    when it fails: no stored text or setting makes mail fail the request that decided it."""
+    try:
+        with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "en")):
+            return build(*args)
+    except Exception:
+        current_app.logger.exception("Could not %s", purpose)
+        return None
 
 
 def _mail_settings() -> dict:
@@ -100,15 +149,19 @@ def path_for(endpoint: str, **values) -> str:
         endpoint, values)
 
 
-def send_now(message: EmailMessage, purpose: str):
-    """Send on a thread of its own: a slow mail server never holds up the request."""
-    threading.Thread(target=send_mail, args=(_mail_settings(), message, current_app.logger, purpose),
-                     name="comments-mail").start()
+def send_now(purpose: str, build, *args):
+    """Build the message (``build(*args)``) and send it on a thread of its own: a slow mail server never
+    holds up the request."""
+    if (message := _built(purpose, build, *args)) is not None:
+        threading.Thread(target=send_mail, args=(_mail_settings(), message, current_app.logger, purpose),
+                         name="comments-mail").start()
 
 
-def send_after_commit(message: EmailMessage, purpose: str):
-    """Send once the current transaction commits; never, if it does not."""
-    db.session.info.setdefault(_WAITING, []).append((_mail_settings(), message, current_app.logger, purpose))
+def send_after_commit(purpose: str, build, *args):
+    """Build the message now (the session can still be read) and send it once the current transaction
+    commits; never, if it does not."""
+    if (message := _built(purpose, build, *args)) is not None:
+        db.session.info.setdefault(_WAITING, []).append((_mail_settings(), message, current_app.logger, purpose))
 
 
 @event.listens_for(Session, "after_commit")

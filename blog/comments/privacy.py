@@ -34,6 +34,7 @@ def export_person(email: str) -> dict:
              "author": comment.author, "email": comment.email, "url": comment.url, "text": comment.body_raw,
              "status": comment.status.value, "ip": comment.ip, "user_agent": comment.user_agent,
              "wants_reply_notice": comment.wants_reply_notice,
+             "notice_confirmed_at": comment.notice_confirmed_at.isoformat() if comment.notice_confirmed_at else None,
              "created_at": comment.created_at.isoformat(),
              "approved_at": comment.approved_at.isoformat() if comment.approved_at else None}
             for comment in comments
@@ -48,7 +49,7 @@ def erase_person(email: str) -> int:
     comments = db.session.scalars(comments_by(email)).all()
     for comment in comments:
         comment.author, comment.email, comment.url, comment.ip, comment.user_agent = ANONYMOUS, "", "", None, None
-        comment.wants_reply_notice = False
+        comment.wants_reply_notice, comment.notice_confirmed_at = False, None
     db.session.execute(delete(NotifiedAddress).where(NotifiedAddress.email == email.strip().lower()))
     for target_key in {comment.target_key for comment in comments}:
         touch_thread(target_key)

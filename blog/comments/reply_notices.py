@@ -1,27 +1,47 @@
-"""Reply notices: a commenter who ticked "Notify me of replies by email" and confirmed their address
-(blog.comments.notice_addresses) is mailed once when a reply to their comment is approved.
+"""Reply notices: a commenter who ticked "Notify me of replies by email" on a comment, and followed that
+comment's own confirmation link (blog.comments.notice_addresses), is mailed once when a reply to it is
+approved.
 
-Each notice carries a signed one-click unsubscribe link (RFC 8058) naming the comment, never the
-address. It hangs off the plugin's signals: ``comment_posted`` fires after the commit, so a reply
-approved at once is mailed straight away; ``comment_status_changed`` fires before the moderator's
-view commits, so that notice waits for the commit (``send_after_commit``).
+Consent is per comment, not per address: anyone can post with someone else's name and address, so
+an earlier confirmation of that address never makes the site mail its owner about a new comment. A
+notice quotes only a short plain excerpt of the reply, with the link to read it, so a stranger's
+reply cannot use the site's mail to carry a whole message. Each notice carries a signed one-click
+unsubscribe link (RFC 8058) naming the comment, never the address; its page also stops the notices
+of every comment from that address.
+
+It hangs off the plugin's signals: ``comment_posted`` fires after the commit, so a reply approved at
+once is mailed straight away; ``comment_status_changed`` fires before the moderator's view commits, so
+that notice waits for the commit (``send_after_commit``).
 """
 
 from email.message import EmailMessage
+from html.parser import HTMLParser
 
 from flask import current_app
 from itsdangerous import URLSafeSerializer
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, update
 
-from blog.comments.models import Comment, CommentStatus, ModerationLogEntry, NotifiedAddress
+from blog.comments.models import Comment, CommentStatus, ModerationLogEntry
 from blog.comments.moderation import TRANSITIONS
 from blog.comments.notice_addresses import comment_from_token
-from blog.comments.notifications import in_site_language, new_message, path_for, send_after_commit, send_now, site_url
+from blog.comments.notifications import (
+    new_message,
+    one_line,
+    path_for,
+    send_after_commit,
+    send_now,
+    site_url,
+    target_of,
+)
 from blog.comments.section import comment_page, page_url
 from blog.comments.translation import gettext as _
 from blog.extensions import db
 
 UNSUBSCRIBE_SALT = "comments-notice-unsubscribe"
+# The longest excerpt of a reply a notice quotes, the ellipsis included.
+EXCERPT_MAX = 200
+# The tags of sanitized comments that part words: each reads as a space in an excerpt.
+_BREAKING_TAGS = frozenset({"p", "br", "blockquote"})
 
 
 def _unsubscribe_serializer() -> URLSafeSerializer:
@@ -43,10 +63,16 @@ def stop_notices(comment: Comment):
     comment.wants_reply_notice = False
 
 
+def stop_address_notices(comment: Comment):
+    """Mail no more replies about any comment from this comment's address."""
+    db.session.execute(update(Comment).where(Comment.email == comment.email, Comment.wants_reply_notice)
+                       .values(wants_reply_notice=False))
+
+
 def notify_on_posting(app, comment, target):
     """``comment_posted`` (after the commit): mail the parent's author about a reply approved at once."""
     if comment.is_approved and (parent := _parent_to_notify(comment)) is not None:
-        send_now(in_site_language(_reply_message, comment, parent, target), "send a reply notice")
+        send_now("send a reply notice", _reply_message, comment, parent, target)
 
 
 def notify_on_approval(app, comment, old_status, new_status, moderator):
@@ -56,21 +82,20 @@ def notify_on_approval(app, comment, old_status, new_status, moderator):
         return
     if (parent := _parent_to_notify(comment)) is None:
         return
-    target = current_app.extensions["comments"].resolve_targets({comment.target_key}).get(comment.target_key)
-    if target is not None:
-        send_after_commit(in_site_language(_reply_message, comment, parent, target), "send a reply notice")
+    if (target := target_of(comment)) is not None:
+        send_after_commit("send a reply notice", _reply_message, comment, parent, target)
 
 
 def _parent_to_notify(reply: Comment) -> Comment | None:
-    """The comment this reply answers, if its author asked for notices, confirmed their address and is
-    not the one replying."""
+    """The comment this reply answers, if its author asked for notices on it, followed its confirmation
+    link, and is not the one replying."""
     if reply.parent_id is None:
         return None
     parent = db.session.get(Comment, reply.parent_id)
-    if parent is None or not parent.wants_reply_notice or not parent.email or parent.email == reply.email.lower():
+    if (parent is None or not parent.wants_reply_notice or parent.notice_confirmed_at is None
+            or parent.email == reply.email.lower()):
         return None
-    address = db.session.get(NotifiedAddress, parent.email)
-    return parent if address is not None and address.confirmed_at is not None else None
+    return parent
 
 
 def _was_approved_before(comment: Comment) -> bool:
@@ -80,22 +105,54 @@ def _was_approved_before(comment: Comment) -> bool:
         ModerationLogEntry.action.in_(list(TRANSITIONS))))))
 
 
+class _PlainText(HTMLParser):
+    """The text of sanitized HTML as a reader sees it, entities decoded and markup gone."""
+
+    def __init__(self):
+        super().__init__()
+        self.parts = []
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _BREAKING_TAGS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag):
+        self.handle_starttag(tag, [])
+
+
+def excerpt(comment: Comment) -> str:
+    """The start of the comment's text for a notice: plain, on one line, at most EXCERPT_MAX characters,
+    cut at a word with "…"."""
+    parser = _PlainText()
+    parser.feed(comment.body_html)
+    parser.close()
+    text = one_line("".join(parser.parts))
+    if len(text) <= EXCERPT_MAX:
+        return text
+    cut = text[:EXCERPT_MAX - 1]
+    if text[len(cut)] != " " and " " in cut:  # the cut fell inside a word: leave that word out
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip() + "…"
+
+
 def _reply_message(reply: Comment, parent: Comment, target) -> EmailMessage:
     link = site_url(page_url(target, comment_page(reply))) + f"#comment-{reply.id}"
     unsubscribe = site_url(path_for("comments_unsubscribe.unsubscribe", token=unsubscribe_token(parent)))
-    message = new_message(parent.email, _("%(author)s replied to your comment on “%(title)s”",
-                                           author=reply.author, title=target.title))
+    author, title = one_line(reply.author), one_line(target.title)
+    message = new_message([parent.email], _("%(author)s replied to your comment on “%(title)s”",
+                                            author=author, title=title))
     message["List-Unsubscribe"] = f"<{unsubscribe}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content("\n".join([
-        _("%(author)s replied to your comment on “%(title)s”:", author=reply.author, title=target.title),
+        _("%(author)s replied to your comment on “%(title)s”:", author=author, title=title),
         "",
-        reply.body_raw,
+        excerpt(reply),
         "",
         _("Read it and answer: %(url)s", url=link),
         "",
         _("No more mail about replies to this comment: %(url)s", url=unsubscribe),
     ]))
     return message
-
-

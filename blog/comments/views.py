@@ -8,9 +8,9 @@ from blog.comments.cookies import forget_author, remember_author, remember_held_
 from blog.comments.feeds import FEED_LENGTH, comments_feed
 from blog.comments.forms import CommentForm
 from blog.comments.models import newest_approved
-from blog.comments.notice_addresses import comment_to_confirm, confirm_address
+from blog.comments.notice_addresses import comment_to_confirm, confirm_subscription
 from blog.comments.page_cache import revalidated, serve_thread_feed
-from blog.comments.reply_notices import comment_to_unsubscribe, stop_notices
+from blog.comments.reply_notices import comment_to_unsubscribe, stop_address_notices, stop_notices
 from blog.comments.section import comment_page, page_url
 from blog.comments.signals import comment_posted
 from blog.comments.submission import Refusal, is_open, submit_comment
@@ -104,9 +104,9 @@ def expired_form(error):
 
 @bp.get("/comments/notices/confirm/<token>")
 def confirm_notices(token):
-    """The link of the confirmation mail: the address may now be mailed about replies (again is fine)."""
+    """The link of a confirmation mail: replies to the comment it names may now be mailed (again is fine)."""
     comment = comment_to_confirm(token)
-    if comment is None or not confirm_address(comment):
+    if comment is None or not confirm_subscription(comment):
         abort(400, _("This confirmation link is not valid or has expired."))
     db.session.commit()
     return render_template("comments/notices/confirmed.html")
@@ -114,12 +114,28 @@ def confirm_notices(token):
 
 @unsubscribe_bp.route("/comments/notices/unsubscribe/<token>", methods=["GET", "POST"])
 def unsubscribe(token):
-    """Stop the reply notices of one comment: GET asks with a button (a link checker must not
-    unsubscribe anyone), POST does it, from that button or from a mail client's one-click request."""
-    comment = comment_to_unsubscribe(token)
-    if comment is None:
-        abort(400, _("This unsubscribe link is not valid."))
+    """Stop the reply notices of one comment: GET asks, with this button and one for every comment from
+    its address (a link checker must not unsubscribe anyone); POST does it, from that button or from a
+    mail client's one-click request."""
+    comment = _comment_to_unsubscribe(token)
     if request.method == "POST":
         stop_notices(comment)
         db.session.commit()
-    return render_template("comments/notices/unsubscribe.html", is_done=request.method == "POST")
+    return render_template("comments/notices/unsubscribe.html", token=token, is_done=request.method == "POST")
+
+
+@unsubscribe_bp.post("/comments/notices/unsubscribe/<token>/all")
+def unsubscribe_address(token):
+    """The page's other button: stop the reply notices of every comment from the address of the comment
+    the link names (the link itself never names the address)."""
+    stop_address_notices(_comment_to_unsubscribe(token))
+    db.session.commit()
+    return render_template("comments/notices/unsubscribe.html", is_done=True, is_whole_address=True)
+
+
+def _comment_to_unsubscribe(token):
+    """The comment an unsubscribe link names; 400 when the link is forged or its comment gone."""
+    comment = comment_to_unsubscribe(token)
+    if comment is None:
+        abort(400, _("This unsubscribe link is not valid."))
+    return comment

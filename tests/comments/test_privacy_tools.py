@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from blog.comments import Comment, CommentStatus
 from blog.comments.models import NotifiedAddress
+from blog.comments.privacy import comments_by
 from blog.extensions import db, utcnow
 from tests.factories import make_app, make_comment, make_post
 
@@ -43,6 +44,20 @@ def test_export_prints_everything_held_about_the_address(site):
     assert [(item["text"], item["status"], item["ip"]) for item in data["comments"]] == [
         ("My first thought.", "approved", "203.0.113.7"), ("Held one.", "pending", "192.0.2.1")]
     assert result.stderr == f"Exported 2 comments of {PERSON.lower()}.\n"
+
+
+def test_export_and_erase_cover_each_comments_reply_notices(site):
+    """What the person agreed to be mailed about is theirs too: shown per comment, gone with them."""
+    with site.app_context():
+        first = db.session.scalars(comments_by(PERSON)).first()
+        first.wants_reply_notice, first.notice_confirmed_at = True, utcnow()
+        db.session.commit()
+    exported = json.loads(site.test_cli_runner().invoke(args=["blog", "privacy", "export", PERSON]).stdout)
+    notices = [(item["wants_reply_notice"], item["notice_confirmed_at"] is not None) for item in exported["comments"]]
+    assert notices == [(True, True), (False, False)]
+    site.test_cli_runner().invoke(args=["blog", "privacy", "erase", PERSON])
+    assert [(comment.wants_reply_notice, comment.notice_confirmed_at) for comment in comments(site)[:2]] == [
+        (False, None), (False, None)]
 
 
 def test_erase_anonymizes_and_keeps_the_text(site):
