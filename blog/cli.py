@@ -30,7 +30,7 @@ def seed():
 @click.argument("name")
 @click.option("--password", help="The password; asked for (twice, hidden) when left out.")
 def create_admin(name, password):
-    """Create an admin, or give an existing one a new password."""
+    """Create an admin, or give an existing one a new password (which signs them out everywhere)."""
     name = name.strip()
     if not name or len(name) > 100 or any(not character.isprintable() for character in name):
         raise click.BadParameter("give a name of 1 to 100 printable characters", param_hint="NAME")

@@ -31,9 +31,14 @@ class DefaultConfig:
     PROXY_FIX_X_HOST = 0
     # Larger request bodies get 413.
     MAX_CONTENT_LENGTH = 1024 * 1024
-    # Wrong passwords allowed per IP and per admin name within the window before sign-in gets 429.
+    # Wrong passwords allowed for one admin name from one IP within the window before that pair gets 429.
     AUTH_MAX_FAILURES = 5
+    # Wrong passwords allowed from one IP over all names within the window before that IP gets 429.
+    AUTH_MAX_FAILURES_PER_IP = 20
+    # How long a wrong password counts towards the two limits above.
     AUTH_FAILURE_WINDOW_SECONDS = 15 * 60
+    # An admin signed in longer ago than this is signed out, whatever the session cookie's own age.
+    AUTH_SESSION_LIFETIME_SECONDS = 12 * 3600
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     # Static files may be kept a year: their URLs carry a digest of the file (blog/assets.py).

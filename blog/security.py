@@ -33,3 +33,10 @@ def add_security_headers(response):
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     return response
+
+
+
+def never_store(response):
+    """For the admin's pages: what they show (addresses, IPs, drafts) is kept by no browser or proxy."""
+    response.cache_control.no_store = True
+    return response

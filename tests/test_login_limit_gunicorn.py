@@ -1,5 +1,6 @@
-"""The failed-sign-in limit through real gunicorn with several workers: failures are counted in the
-database, so guesses spread over workers (and, behind a trusted proxy, over client addresses) add up."""
+"""The failed-sign-in limits through real gunicorn with several workers: failures are counted in the
+database, so guesses spread over workers add up, per name and IP and per IP, and behind a trusted
+proxy each client address is counted on its own, so a stranger's guesses do not lock the owner out."""
 
 import http.cookiejar
 import urllib.error
@@ -26,40 +27,56 @@ def send(opener, url, data=None, headers=None) -> tuple[int, dict, str, str]:
             return error.code, dict(error.headers), error.read().decode(), error.url
 
 
-def test_five_failures_across_workers_refuse_the_sixth_sign_in(tmp_path):
-    # One trusted proxy, so each X-Forwarded-For below is a different client: only the per-name count can refuse.
+def sign_in(opener, login, token, username, password, client_ip) -> tuple[int, dict, str, str]:
+    """Post the sign-in form as the client at ``client_ip``, behind the trusted proxy."""
+    fields = {"username": username, "password": password, "csrf_token": token}
+    return send(opener, login, fields, {"X-Forwarded-For": client_ip})
+
+
+def assert_refused(response):
+    status, headers, page, _ = response
+    assert status == 429
+    assert 1 <= int(headers["Retry-After"]) <= 901
+    assert "Too many failed sign-ins" in page
+
+
+def test_limits_across_workers_refuse_the_stranger_and_not_the_owner(tmp_path):
+    # One trusted proxy, so each X-Forwarded-For below is a different client.
     environment = blog_environment(tmp_path / "instance", FLASK_PROXY_FIX_X_FOR="1")
     flask_command(environment, "db", "upgrade")
     created = flask_command(environment, "blog", "create-admin", "boss", "--password", PASSWORD)
     assert created.stdout == "Created admin boss.\n"
 
     with gunicorn(environment, workers=4) as base_url:
-        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        stranger = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
         login = base_url + "/admin/login"
-        status, _, page, _ = send(opener, login)
+        status, _, page, _ = send(stranger, login)
         assert status == 200
         token = CSRF_TOKEN.search(page).group(1)
 
+        # Five wrong passwords for the name from one address, whichever workers answer them, lock that pair.
         statuses = []
         for number in range(1, 6):
-            guess = {"username": "boss", "password": f"wrong guess {number}", "csrf_token": token}
-            status, _, page, _ = send(opener, login, guess, {"X-Forwarded-For": f"192.0.2.{number}"})
+            status, _, page, _ = sign_in(stranger, login, token, "boss", f"wrong guess {number}", "192.0.2.1")
             statuses.append(status)
             assert "The username or password is not right." in page
         assert statuses == [401] * 5
+        for _ in range(4):
+            assert_refused(sign_in(stranger, login, token, "boss", PASSWORD, "192.0.2.1"))
 
-        for number in range(6, 10):
-            right = {"username": "boss", "password": PASSWORD, "csrf_token": token}
-            status, headers, page, _ = send(opener, login, right, {"X-Forwarded-For": f"192.0.2.{number}"})
-            assert status == 429
-            assert 1 <= int(headers["Retry-After"]) <= 901
-            assert "Too many failed sign-ins" in page
+        # The owner, from another address, still signs in.
+        owner = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        status, _, page, _ = send(owner, login)
+        status, _, _, final_url = sign_in(owner, login, CSRF_TOKEN.search(page).group(1), "boss", PASSWORD,
+                                          "198.51.100.1")
+        assert status == 200 and urllib.parse.urlsplit(final_url).path == "/admin/"
 
-        # The name is what is refused, not the proxy's own address: another name is still answered.
-        other = {"username": "someone-else", "password": "a guess", "csrf_token": token}
-        status, _, _, _ = send(opener, login, other, {"X-Forwarded-For": "198.51.100.1"})
-        assert status == 401
+        # The stranger's address may try other names until it has failed twenty times over all names.
+        statuses = [sign_in(stranger, login, token, f"someone-{number}", "a guess", "192.0.2.1")[0]
+                    for number in range(15)]
+        assert statuses == [401] * 15
+        assert_refused(sign_in(stranger, login, token, "someone-new", "a guess", "192.0.2.1"))
 
-        # Nobody was signed in: the dashboard still sends this browser to the sign-in page.
-        status, _, _, final_url = send(opener, base_url + "/admin/")
+        # Nobody was signed in: the dashboard still sends the stranger's browser to the sign-in page.
+        status, _, _, final_url = send(stranger, base_url + "/admin/")
         assert status == 200 and urllib.parse.urlsplit(final_url).path == "/admin/login"

@@ -208,6 +208,26 @@ def test_admin_pages_need_nothing_inline(site):
         assert inline_code(response.get_data(as_text=True)) == []
 
 
+def test_admin_pages_and_the_privacy_export_are_never_stored(site):
+    """They show commenters' addresses and IPs: no browser or proxy may keep a copy (issue 18, point 7)."""
+    client = site.test_client()
+    with client.get("/admin/login") as page:
+        assert page.cache_control.no_store
+    sign_in(client, "http://localhost")
+    paths = [*ADMIN_PATHS, f"/admin/posts/{site.post_id}/edit", f"/admin/comments/{site.comment_id}/edit",
+             "/admin/comments/privacy"]
+    for path in paths:
+        with client.get(path) as response:
+            assert response.status_code == 200, path
+            assert response.cache_control.no_store, path
+    with client.get("/admin/comments/privacy") as page:
+        token = CSRF_TOKEN.search(page.get_data(as_text=True)).group(1)
+    with client.post("/admin/comments/privacy", data={"csrf_token": token, "email": "reader@example.org",
+                                                      "export": "Export"}) as export:
+        assert export.mimetype == "application/json" and "reader@example.org" in export.get_data(as_text=True)
+        assert export.cache_control.no_store
+
+
 def test_host_header_from_the_trusted_list_is_served(tmp_path):
     app = make_app(tmp_path, TRUSTED_HOSTS=["blog.example.org"])
     with app.app_context():

@@ -11,6 +11,7 @@ from blog.extensions import URL_ID, db
 from blog.posts.markup import render_markdown
 from blog.posts.models import Post, all_posts
 from blog.posts.slugs import slugify, unique_slug
+from blog.security import never_store
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -21,6 +22,9 @@ NEWEST_PENDING = 5
 def guard():
     """Every page here is for signed-in admins only."""
     return admin_required(lambda: None)()
+
+
+bp.after_request(never_store)
 
 
 @bp.get("/")

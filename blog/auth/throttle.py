@@ -1,12 +1,15 @@
-"""Sign-in throttling: after too many failures per IP or per name, further attempts get 429.
+"""Sign-in throttling: after too many failures for one name from one IP, or from one IP over all
+names, further attempts from there get 429.
 
-Failures live in the database, so the limit holds across every gunicorn worker and restart.
+Locking a name from every IP would let anyone lock its owner out; counting per (name, IP) pair and
+per IP keeps guessing bounded while the owner, from another address, still signs in. Failures live
+in the database, so the limits hold across every gunicorn worker and restart.
 """
 
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 
 from blog.auth.models import FailedLogin
 from blog.extensions import db, utcnow
@@ -17,12 +20,15 @@ def _window() -> timedelta:
 
 
 def retry_after(ip: str, username: str) -> int | None:
-    """Seconds until this IP and name may try again, or None when they may try now."""
+    """Seconds until this IP may try this name again, or None when it may try now."""
     since = utcnow() - _window()
-    limit = current_app.config["AUTH_MAX_FAILURES"]
+    limits = (
+        (current_app.config["AUTH_MAX_FAILURES"], (FailedLogin.ip == ip, FailedLogin.username == username)),
+        (current_app.config["AUTH_MAX_FAILURES_PER_IP"], (FailedLogin.ip == ip,)),
+    )
     oldest_counted = []
-    for column, value in ((FailedLogin.ip, ip), (FailedLogin.username, username)):
-        recent = (select(FailedLogin.created_at).where(column == value, FailedLogin.created_at > since)
+    for limit, conditions in limits:
+        recent = (select(FailedLogin.created_at).where(*conditions, FailedLogin.created_at > since)
                   .order_by(FailedLogin.created_at.desc()).limit(limit).subquery())
         count, oldest = db.session.execute(select(func.count(), func.min(recent.c.created_at))).one()
         if count >= limit:
@@ -39,5 +45,5 @@ def record_failure(ip: str, username: str):
 
 
 def forget_failures(ip: str, username: str):
-    """A right password clears this IP's and this name's count."""
-    db.session.execute(delete(FailedLogin).where(or_(FailedLogin.ip == ip, FailedLogin.username == username)))
+    """A right password clears this name's failures from this IP; the IP's others still count."""
+    db.session.execute(delete(FailedLogin).where(FailedLogin.ip == ip, FailedLogin.username == username))

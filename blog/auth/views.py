@@ -4,15 +4,18 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 from werkzeug.exceptions import TooManyRequests
 
+from blog.auth.access import start_session
 from blog.auth.forms import LoginForm
-from blog.auth.models import admin_named
+from blog.auth.models import authenticate
 from blog.auth.throttle import forget_failures, record_failure, retry_after
 from blog.extensions import db
+from blog.security import never_store
 
 bp = Blueprint("auth", __name__, url_prefix="/admin")
+bp.after_request(never_store)
 
 
 def _safe_next(target: str | None) -> str:
@@ -26,7 +29,8 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """The sign-in form; too many wrong passwords from one IP or for one name get 429 for a while."""
+    """The sign-in form; too many wrong passwords for one name from one IP, or from one IP over all
+    names, get 429 there for a while (throttle.py)."""
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
@@ -36,12 +40,11 @@ def login():
         if wait is not None:
             raise TooManyRequests(_("Too many failed sign-ins. Please wait a few minutes before trying again."),
                                   retry_after=wait)
-        admin = db.session.scalar(admin_named(username))
-        if admin is not None and admin.check_password(form.password.data):
+        admin = authenticate(username, form.password.data)
+        if admin is not None:
             forget_failures(ip, username)
             db.session.commit()
-            session.clear()
-            login_user(admin)
+            start_session(admin)
             return redirect(_safe_next(request.args.get("next")), code=303)
         record_failure(ip, username)
         db.session.commit()
@@ -53,7 +56,11 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out (a POST with a CSRF token, so no link on another site can do it)."""
+    """Sign out everywhere: this admin's sessions on every device end (a POST with a CSRF token, so no
+    link on another site can do it)."""
+    if current_user.is_authenticated:
+        current_user.end_sessions()
+        db.session.commit()
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"), code=303)

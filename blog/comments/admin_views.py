@@ -31,6 +31,14 @@ def guard():
     return current_app.extensions["comments"].check_moderator()
 
 
+@bp.after_request
+def never_store(response):
+    """The desk shows commenters' addresses and IPs, and the privacy export all of a person's data:
+    no browser or proxy keeps a copy."""
+    response.cache_control.no_store = True
+    return response
+
+
 def _moderator() -> str:
     return current_app.extensions["comments"].moderator_name()
 
