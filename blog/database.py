@@ -27,7 +27,18 @@ def init_database(app):
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_sqlite)
         if engine.url.database and engine.url.database != ":memory:" and not engine.url.query:
+            _create_private_file(engine.url.database)
             app.extensions["blog.change_probe"] = ChangeProbe(engine.url.database)
+
+
+def _create_private_file(path: str):
+    """Create the SQLite file readable by its owner alone (0600), before SQLite creates it with the
+    umask's mode (0644, as a rule): it holds commenters' addresses. SQLite gives its -wal and -shm
+    files the database file's mode. An existing file is left as its operator made it."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except (FileExistsError, FileNotFoundError):  # there already; or no folder, which SQLite will report
+        pass
 
 
 def data_version() -> tuple[int, int] | None:

@@ -8,6 +8,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from blog import create_app
 from blog.config import instance_secret_key, normalize_database_url
+from blog.extensions import db
+from blog.posts.models import Post
 
 
 @pytest.fixture
@@ -28,6 +30,18 @@ def test_defaults_put_sqlite_and_a_secret_in_the_instance_folder(instance):
     key_file = instance / "secret_key"
     assert app.config["SECRET_KEY"] == key_file.read_text()
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+
+def test_the_sqlite_file_and_its_wal_are_readable_by_their_owner_only(instance):
+    """It holds commenters' addresses, like the secret key beside it (issue 18, point 7)."""
+    app = create_app(instance_path=str(instance))
+    with app.app_context():
+        db.create_all()
+        db.session.add(Post(slug="a", title="A", body_source="", body_html=""))
+        db.session.commit()  # in WAL mode: the -wal and -shm files stand beside it while a connection is open
+        files = {path.name: stat.S_IMODE(path.stat().st_mode) for path in instance.glob("blog.sqlite3*")}
+        db.engine.dispose()
+    assert files == {"blog.sqlite3": 0o600, "blog.sqlite3-wal": 0o600, "blog.sqlite3-shm": 0o600}
 
 
 def test_secret_key_is_generated_once(instance):
