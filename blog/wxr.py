@@ -13,10 +13,15 @@ What the importer decides about data the blog would not accept from its own form
   cannot expand or fetch anything; XML itself cannot carry NUL or most control characters.
 - Characters the comment and post forms refuse (``FORBIDDEN_CHARACTERS``: the C1 controls, DEL,
   noncharacters, U+FFFD) are stripped from every imported text.
+- In author names and post titles, which the forms keep to one line, each run of line breaks, tabs
+  and bidirectional controls (``NOT_IN_ONE_LINE``) becomes one space: a name cannot reach a mail
+  header on two lines, nor read as someone else's.
 - Email addresses are lowercased; one longer than the column (100) is refused, as a shortened
-  address is someone else's. Author names longer than 245 characters and titles longer than 300
-  are cut: they are only shown. A commenter's website that is not an http(s) address that fits
-  in 200 characters is dropped, as the form would refuse it and a cut link leads elsewhere.
+  address is someone else's. One the comment form would refuse (a line break, a space, a bidi
+  control, or what email-validator rejects) is no address and is imported as none. Author names
+  longer than 245 characters and titles longer than 300 are cut: they are only shown. A
+  commenter's website the form would refuse (``is_web_address``, on one line, up to 200
+  characters) is dropped, as a cut link leads elsewhere.
 - Only items of type ``post`` are imported (pages, attachments, menus are skipped, as are trashed
   posts, auto-drafts and revisions); publish becomes published, draft/pending/private/future a
   draft. Only comments of type ''/comment are imported: pingbacks, trackbacks and other kinds are
@@ -24,31 +29,45 @@ What the importer decides about data the blog would not accept from its own form
 - Replies deeper than ``COMMENTS_THREAD_DEPTH`` go beside their parent, as on the site.
 
 ``export_wxr`` writes every post, drafts included, with every comment whatever its status, in the
-format WordPress writes (and the WordPress importers of Isso and Remark42 read). Each post also
-carries its Markdown source and language as post meta (``_blog_markdown_source``,
-``_blog_language``) and moderator replies a comment meta, so the blog reads its own exports back
-unchanged while WordPress reads the HTML. The file holds commenters' addresses and IPs.
+format WordPress writes (and the WordPress importers of Isso and Remark42 read). A comment's
+``wp:comment_content`` is its sanitized HTML, as the page shows it, never the reader's raw text:
+WordPress treats that field as HTML and does not filter it for admins, so a raw ``<script>`` this
+blog shows escaped would run there. Each post also carries its Markdown source and language as
+post meta (``_blog_markdown_source``, ``_blog_language``), each comment its raw text as comment
+meta (``_blog_comment_source``) and moderator replies a mark (``_blog_moderator_reply``), so the
+blog reads its own exports back unchanged while WordPress reads the HTML. On import a source is
+taken only while it still renders to the file's HTML; a file edited elsewhere gives its HTML. The
+file holds commenters' addresses and IPs.
 """
 
 import email.utils
 import ipaddress
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 from xml.etree import ElementTree
 
 import click
 import defusedxml
 import defusedxml.ElementTree
+import email_validator
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from blog.commenting import thread_key
-from blog.comments.forms import AUTHOR_MAX, EMAIL_MAX, FORBIDDEN_CHARACTERS, URL_MAX
+from blog.comments.forms import (
+    AUTHOR_MAX,
+    EMAIL_MAX,
+    FORBIDDEN_CHARACTERS,
+    NOT_IN_ONE_LINE,
+    URL_MAX,
+    is_web_address,
+)
 from blog.comments.models import Comment, CommentStatus
 from blog.comments.submission import place_in_thread
 from blog.comments.thread_cache import touch_thread
@@ -78,8 +97,10 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 ZERO_DATE = "0000-00-00 00:00:00"
 _ID = re.compile(r"\d{1,18}")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
-# What RFC 3986 never allows in a URL, and what would let a URL out of an HTML attribute.
-_NOT_IN_URLS = re.compile(r"[\s\"'<>\\^`{|}]")
+# A run of what a name or a title never holds (line breaks, tabs, bidirectional controls): one space.
+_NOT_IN_ONE_LINE_RUN = re.compile(f"(?:{NOT_IN_ONE_LINE.pattern})+")
+# CR LF and a lone CR, which an XML parser reads back as LF.
+_CR_LINE_BREAK = re.compile(r"\r\n?")
 TITLE_MAX = 300
 LANGUAGE_MAX = 10
 IP_MAX = 45
@@ -91,6 +112,7 @@ AUTHOR_LOGIN = "admin"
 MARKDOWN_META = "_blog_markdown_source"
 LANGUAGE_META = "_blog_language"
 MODERATOR_REPLY_META = "_blog_moderator_reply"
+COMMENT_SOURCE_META = "_blog_comment_source"
 
 POST_STATUSES = {"publish": PostStatus.PUBLISHED, "draft": PostStatus.DRAFT, "pending": PostStatus.DRAFT,
                  "private": PostStatus.DRAFT, "future": PostStatus.DRAFT}
@@ -244,7 +266,7 @@ class _Reader:
                 for entry in element.iterfind(self.wp + kind)}
 
     def read_post(self, item, number: int) -> WXRPost | None:
-        raw_title = (self.text(item, "title") or "").strip()
+        raw_title = _one_line(self.text(item, "title") or "")
         where = f"item {number}" + (f" ({raw_title[:60]!r})" if raw_title else "")
         post_type = (self.wp_text(item, "post_type") or "post").strip()
         wp_status = (self.wp_text(item, "status") or "").strip()
@@ -263,7 +285,9 @@ class _Reader:
         post = WXRPost(
             slug=_slug_of(self.wp_text(item, "post_name") or "", raw_title),
             title=title,
-            body_source=_body_source(self.text(item, f"{{{CONTENT}}}encoded") or "", meta.get(MARKDOWN_META)),
+            # Markdown passes HTML through, and set_body sanitizes it.
+            body_source=_own_source(self.text(item, f"{{{CONTENT}}}encoded") or "", meta.get(MARKDOWN_META),
+                                    render_markdown),
             status=status,
             published_at=published_at,
             comments_open=comment_status == "open",
@@ -327,7 +351,9 @@ class _Reader:
         date = (self.wp_text(element, "comment_date_gmt") or "").strip()
         if not date:
             raise WXRError(f"{where}: missing wp:comment_date_gmt")
-        body = (self.wp_text(element, "comment_content") or "").strip()
+        meta = self.meta(element, "commentmeta")
+        body = _own_source(self.wp_text(element, "comment_content") or "", meta.get(COMMENT_SOURCE_META),
+                           clean_comment).strip()
         if not body:
             raise WXRError(f"{where}: missing or empty wp:comment_content")
         approved = (self.wp_text(element, "comment_approved") or "").strip()
@@ -339,14 +365,14 @@ class _Reader:
         return WXRComment(
             wp_id=wp_id,
             parent_wp_id=parent,
-            author=(self.wp_text(element, "comment_author") or "").strip()[:AUTHOR_MAX].strip() or ANONYMOUS,
-            email=email_address,
+            author=_one_line(self.wp_text(element, "comment_author") or "")[:AUTHOR_MAX].strip() or ANONYMOUS,
+            email=_email_address(email_address),
             url=_web_address((self.wp_text(element, "comment_author_url") or "").strip()),
             ip=_ip_address((self.wp_text(element, "comment_author_IP") or "").strip()),
             body_raw=body,
             created_at=_parse_date(date, f"{where}: bad wp:comment_date_gmt"),
             status=COMMENT_STATUSES[approved],
-            is_moderator_reply=self.meta(element, "commentmeta").get(MODERATOR_REPLY_META) == "1",
+            is_moderator_reply=meta.get(MODERATOR_REPLY_META) == "1",
         )
 
 
@@ -382,14 +408,20 @@ def _give_unique_slugs(posts: list[WXRPost]):
         post.slug = candidate
 
 
-def _body_source(html: str, markdown_source: str | None) -> str:
-    """The blog's own Markdown when the file carries it and it still renders to the file's HTML,
-    else the HTML itself (Markdown passes HTML through; set_body sanitizes it)."""
-    if markdown_source is not None:
-        markdown_source = FORBIDDEN_CHARACTERS.sub("", markdown_source)
-        if render_markdown(markdown_source) == html:
-            return markdown_source
+def _own_source(html: str, source: str | None, render: Callable[[str], str]) -> str:
+    """The blog's own source (a post's Markdown, a comment's raw text) when the file carries it and
+    it still renders to the file's HTML, else that HTML: a file edited elsewhere says it there."""
+    if source is not None:
+        source = FORBIDDEN_CHARACTERS.sub("", source)
+        if render(source) == html:
+            return source
     return html
+
+
+def _one_line(value: str) -> str:
+    """A name or a title on one line, as the forms keep them: each run of line breaks, tabs and
+    bidirectional controls becomes one space."""
+    return _NOT_IN_ONE_LINE_RUN.sub(" ", value).strip()
 
 
 def _language(value: str | None) -> str | None:
@@ -399,12 +431,19 @@ def _language(value: str | None) -> str | None:
 
 def _web_address(value: str) -> str:
     """The commenter's website if the comment form would take it, else nothing."""
-    try:
-        parts = urlsplit(value)
-    except ValueError:
+    if len(value) > URL_MAX or NOT_IN_ONE_LINE.search(value) or not is_web_address(value):
         return ""
-    if (len(value) > URL_MAX or parts.scheme.lower() not in {"http", "https"} or not parts.netloc
-            or _NOT_IN_URLS.search(value)):
+    return value
+
+
+def _email_address(value: str) -> str:
+    """The commenter's address if the comment form would take it, else nothing: on one line, and
+    accepted by email-validator without the DNS check, as the form's Email validator asks it."""
+    if NOT_IN_ONE_LINE.search(value):
+        return ""
+    try:
+        email_validator.validate_email(value, check_deliverability=False)
+    except email_validator.EmailNotValidError:
         return ""
     return value
 
@@ -472,9 +511,10 @@ def _add_post(record: WXRPost) -> Post:
 
 
 def _identity(created_at: datetime, body_raw: str) -> tuple:
-    """What makes a comment the same one again: its second and its text (compared in Python, exactly,
-    since MariaDB's collation would call "Hi" and "hi " the same)."""
-    return created_at.replace(microsecond=0), body_raw
+    """What makes a comment the same one again: its second and its text, compared in Python (MariaDB's
+    collation would call "Hi" and "hi " the same) and exactly but for line breaks: browsers send CR LF,
+    which comes back from an export as LF."""
+    return created_at.replace(microsecond=0), _CR_LINE_BREAK.sub("\n", body_raw)
 
 
 def _merge_comments(target_key: str, records: list[WXRComment], max_depth: int) -> tuple[int, int]:
@@ -654,15 +694,19 @@ def _add_comment(item, comment: Comment):
     _add(element, wp + "comment_author_IP", comment.ip or "")
     _add(element, wp + "comment_date", _wxr_date(comment.created_at))
     _add(element, wp + "comment_date_gmt", _wxr_date(comment.created_at))
-    _add(element, wp + "comment_content", comment.body_raw)
+    # WordPress shows comment_content as HTML, unfiltered for its admins: the sanitized HTML, never the raw text.
+    _add(element, wp + "comment_content", comment.body_html)
     _add(element, wp + "comment_approved", EXPORTED_STATUSES[comment.status])
     _add(element, wp + "comment_type", "comment")
     _add(element, wp + "comment_parent", comment.parent_id or 0)
     _add(element, wp + "comment_user_id", 0)
+    meta_entries = [(COMMENT_SOURCE_META, comment.body_raw)]
     if comment.is_moderator_reply:
+        meta_entries.append((MODERATOR_REPLY_META, "1"))
+    for key, value in meta_entries:
         meta = ElementTree.SubElement(element, wp + "commentmeta")
-        _add(meta, wp + "meta_key", MODERATOR_REPLY_META)
-        _add(meta, wp + "meta_value", "1")
+        _add(meta, wp + "meta_key", key)
+        _add(meta, wp + "meta_value", value)
 
 
 @click.command("export-wxr")

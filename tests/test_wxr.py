@@ -3,6 +3,7 @@
 
 import re
 from datetime import datetime, timedelta, timezone
+from html.parser import HTMLParser
 from xml.etree import ElementTree
 
 import pytest
@@ -13,7 +14,8 @@ from blog.comments import Comment, CommentStatus
 from blog.comments.models import ThreadVersion
 from blog.extensions import db
 from blog.posts.models import Post, PostStatus
-from blog.wxr import NAMESPACES, WP, export_wxr_command, import_wxr_command
+from blog.sanitize import COMMENT_TAGS
+from blog.wxr import COMMENT_SOURCE_META, NAMESPACES, WP, export_wxr_command, import_wxr_command
 from tests.factories import make_app, make_comment, make_post
 from tests.pages import folded_text, parse_page, with_class
 
@@ -25,7 +27,8 @@ START = datetime(2024, 1, 3, 8, 0, tzinfo=UTC)
 
 
 def comment(wp_id, text, parent=0, approved="1", minutes=0, **fields):
-    """A <wp:comment>'s fields, WordPress's names without the prefix; a field given as None is left out."""
+    """A <wp:comment>'s fields, WordPress's names without the prefix; a field given as None is left out,
+    and ``commentmeta`` (key → value) gives its <wp:commentmeta> entries."""
     values = {
         "comment_id": str(wp_id), "comment_author": f"Reader {wp_id}",
         "comment_author_email": f"reader{wp_id}@example.org", "comment_author_url": "",
@@ -63,7 +66,8 @@ def qualified(name: str) -> str:
 
 
 def wxr(*items, channel=True, version=True) -> bytes:
-    """A WXR 1.2 document holding the given items, written by ElementTree as WordPress lays it out."""
+    """A WXR 1.2 document holding the given items, written by ElementTree as WordPress lays it out;
+    a CR is written as a character reference, so it reaches the importer as a hostile file makes it."""
     for prefix, uri in NAMESPACES.items():
         ElementTree.register_namespace(prefix, uri)
     rss = ElementTree.Element("rss", {"version": "2.0"})
@@ -81,9 +85,15 @@ def wxr(*items, channel=True, version=True) -> bytes:
             for values in comments:
                 comment_element = ElementTree.SubElement(element, f"{{{WP}}}comment")
                 for name, value in values.items():
-                    if value is not None:
+                    if name == "commentmeta":
+                        for key, meta_value in value.items():
+                            entry = ElementTree.SubElement(comment_element, f"{{{WP}}}commentmeta")
+                            ElementTree.SubElement(entry, f"{{{WP}}}meta_key").text = key
+                            ElementTree.SubElement(entry, f"{{{WP}}}meta_value").text = meta_value
+                    elif value is not None:
                         ElementTree.SubElement(comment_element, f"{{{WP}}}{name}").text = value
-    return ElementTree.tostring(rss, encoding="UTF-8", xml_declaration=True)
+    # ElementTree writes a CR as it is, and every XML parser reads that back as LF.
+    return ElementTree.tostring(rss, encoding="UTF-8", xml_declaration=True).replace(b"\r", b"&#13;")
 
 
 def write(tmp_path, content, name="export.xml"):
@@ -277,6 +287,75 @@ def test_fields_the_forms_would_refuse_are_cleaned(matrix_app, tmp_path):
         assert db.session.scalar(select(Post.title).where(Post.slug == "dirty")) == "Title"
 
 
+def test_names_and_titles_are_put_on_one_line(matrix_app, tmp_path):
+    """Each run of line breaks (the end of a mail header), tabs or bidirectional controls becomes one space."""
+    thread = [
+        comment(1, "Injected.", comment_author="Mallory\r\nBcc: x@example.org"),
+        comment(2, "Reversed.", minutes=1, comment_author="Mallory\u202egro.elpmaxe@nib"),
+        comment(3, "Nothing but controls.", minutes=2, comment_author="\u2067\t\u2069"),
+    ]
+    result = import_file(matrix_app, write(tmp_path, wxr(item("Two\r\nlines\u2028and\u202emore\u202c", "lines",
+                                                              thread))))
+    assert result.exit_code == 0, result.output
+    assert sorted(comments_by_author(matrix_app, "lines")) == [
+        "Anonymous", "Mallory Bcc: x@example.org", "Mallory gro.elpmaxe@nib"]
+    with matrix_app.app_context():
+        assert db.session.scalar(select(Post.title).where(Post.slug == "lines")) == "Two lines and more"
+
+
+FORM_REFUSED_EMAILS = {
+    "line break": "mallory@example.org\r\nBcc: x@example.org",
+    "tab": "mal\tlory@example.org",
+    "space": "mal lory@example.org",
+    "bidirectional override": "mal\u202elory@example.org",
+    "not an address": "not an address",
+    "two at signs": "two@@example.org",
+    "host without a dot": "mallory@localhost",
+}
+
+
+@pytest.mark.parametrize("address", FORM_REFUSED_EMAILS.values(), ids=FORM_REFUSED_EMAILS.keys())
+def test_an_email_address_the_form_refuses_is_imported_as_none(app, tmp_path, address):
+    thread = [comment(1, "Hello.", comment_author_email=address)]
+    assert import_file(app, write(tmp_path, wxr(item("Addresses", "addresses", thread)))).exit_code == 0
+    assert comments_by_author(app, "addresses")["Reader 1"].email == ""
+
+
+FORM_REFUSED_URLS = {
+    "port out of range": "https://example.org:99999/",
+    "port not a number": "https://example.org:http/",
+    "odd host": "https://exa!mple.org/",
+    "escaped host": "https://exa%41mple.org/",
+    "no host": "https://user@/",
+    "bidirectional override": "https://example.org/\u202eexe.txt",
+}
+
+
+@pytest.mark.parametrize("url", FORM_REFUSED_URLS.values(), ids=FORM_REFUSED_URLS.keys())
+def test_a_website_the_form_refuses_is_dropped(app, tmp_path, url):
+    thread = [comment(1, "Hello.", comment_author_url=url)]
+    assert import_file(app, write(tmp_path, wxr(item("Links", "links", thread)))).exit_code == 0
+    assert comments_by_author(app, "links")["Reader 1"].url == ""
+
+
+def test_a_comment_source_is_taken_only_while_it_still_gives_the_files_html(app, tmp_path):
+    """The blog's own meta brings the raw text back; a comment edited elsewhere since keeps what it says now."""
+    thread = [
+        comment(1, "<p>Mine, <b>as typed</b> &amp; kept.</p>", comment_author="Kept",
+                commentmeta={COMMENT_SOURCE_META: "Mine, <b>as typed</b> & kept."}),
+        comment(2, "<p>Changed on the other site.</p>", minutes=1, comment_author="Edited",
+                commentmeta={COMMENT_SOURCE_META: "What it said before."}),
+    ]
+    path = write(tmp_path, wxr(item("Sources", "sources", thread)))
+    assert import_file(app, path).exit_code == 0
+    comments = comments_by_author(app, "sources")
+    assert (comments["Kept"].body_raw, comments["Kept"].body_html) == (
+        "Mine, <b>as typed</b> & kept.", "<p>Mine, <b>as typed</b> &amp; kept.</p>")
+    assert (comments["Edited"].body_raw, comments["Edited"].body_html) == (
+        "<p>Changed on the other site.</p>", "<p>Changed on the other site.</p>")
+    assert import_file(app, path).output.startswith("Imported 0 posts and 0 comments")
+
+
 def test_slugs_come_from_wordpress_or_the_title_and_stay_unique(app, tmp_path):
     items = [item("Day one", "%e6%97%a5"), item("Same name", "same"), item("Same name again", "same"),
              item("A feed", "feed"), item("Untitled draft", "", status="draft")]
@@ -433,6 +512,33 @@ def wp(name):
     return f"{{{WP}}}{name}"
 
 
+def comment_meta(element) -> dict[str, str]:
+    """A <wp:comment>'s commentmeta entries, key → value."""
+    return {meta.findtext(wp("meta_key")): meta.findtext(wp("meta_value"))
+            for meta in element.iterfind(wp("commentmeta"))}
+
+
+def markup_of(html: str) -> list[tuple[str, list]]:
+    """Every tag a browser would find in an HTML fragment, with its attributes."""
+    found = []
+    parser = HTMLParser()
+    parser.handle_starttag = lambda tag, attributes: found.append((tag, attributes))
+    parser.feed(html)
+    parser.close()
+    return found
+
+
+# What a reader can type that the blog shows as text, and WordPress would run as HTML.
+HOSTILE_COMMENTS = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "<svg/onload=alert(1)>",
+    '<a href="javascript:alert(1)">click me</a>',
+    '<b onmouseover="alert(1)">hover</b> <iframe src="https://evil.example/"></iframe>',
+    "<scr<script>ipt>alert(1)</script>",
+]
+
+
 def test_export_writes_every_post_and_comment_as_wxr(tmp_path):
     app = make_app(tmp_path, BLOG_URL="https://blog.example.org")
     with app.app_context():
@@ -470,7 +576,8 @@ def test_export_writes_every_post_and_comment_as_wxr(tmp_path):
     assert {name: element.findtext(wp("comment_approved")) for name, element in comments.items()} == {
         "Ann \"A\" <ann>": "1", "Ben": "1", "Cid": "0", "Gone": "trash", "Spam": "spam", "boss": "1"}
     ann = comments["Ann \"A\" <ann>"]
-    assert ann.findtext(wp("comment_content")) == "Top ]]> & <b>bold</b>\nsecond line"
+    assert ann.findtext(wp("comment_content")) == "<p>Top ]]&gt; &amp; <b>bold</b><br>\nsecond line</p>"
+    assert comment_meta(ann) == {COMMENT_SOURCE_META: "Top ]]> & <b>bold</b>\nsecond line"}
     assert ann.findtext(wp("comment_date_gmt")) == "2024-05-02 10:00:00"
     assert ann.findtext(wp("comment_author_url")) == "https://ann.example/"
     assert comments["Ben"].findtext(wp("comment_parent")) == ann.findtext(wp("comment_id"))
@@ -486,6 +593,28 @@ def test_export_writes_every_post_and_comment_as_wxr(tmp_path):
         int(element.findtext(wp("comment_parent")))
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("raw", HOSTILE_COMMENTS)
+def test_export_gives_wordpress_the_sanitized_html_and_keeps_the_raw_text_in_meta(app, raw):
+    """WordPress shows wp:comment_content as HTML, unfiltered for its admins: it gets what the page shows."""
+    with app.app_context():
+        body_html = make_comment(thread_key(make_post(slug="target")), body_raw=raw).body_html
+    result = export_file(app)
+    assert result.exit_code == 0, result.stderr
+    document = parse_export(result.stdout_bytes)
+    comment_element = document.find(f"channel/item/{wp('comment')}")
+    content = comment_element.findtext(wp("comment_content"))
+    assert content == body_html
+    assert not re.search(r"<(script|img|svg|iframe)", content, re.IGNORECASE)
+    for tag, attributes in markup_of(content):
+        assert tag in COMMENT_TAGS
+        assert not [name for name, value in attributes if name.startswith("on")]
+        assert not [value for name, value in attributes if "javascript:" in (value or "").lower()]
+    source = next(meta.find(wp("meta_value")) for meta in comment_element.iterfind(wp("commentmeta"))
+                  if meta.findtext(wp("meta_key")) == COMMENT_SOURCE_META)
+    assert source.text == raw
+    assert [element for element in document.iter() if raw in (element.text or "")] == [source]
 
 
 def test_export_to_standard_output_says_what_it_did_on_standard_error(app):
@@ -565,6 +694,61 @@ def test_round_trip_gives_the_same_content(app, tmp_path, database_url):
     again = import_file(app, path)
     assert again.output == (f"Imported 0 posts and 0 comments ({post_count} posts and {comment_count} comments "
                             "already present).\n")
+
+
+# Ordinary comments beside the hostile ones: line breaks, markup the blog keeps, text with & and <,
+# and one whose HTML is nothing at all (the export's comment_content is empty).
+ROUND_TRIP_COMMENTS = HOSTILE_COMMENTS + [
+    "Line one\nline two\n\nA new paragraph.",
+    'Some <b>bold</b> & <i>italic</i>, a <a href="https://example.org/">link</a>.',
+    "1 < 2 && 3 > 2, <3 & a bare <",
+    "<!-- only an HTML comment -->",
+]
+
+
+def comment_texts(app, slug) -> dict[str, tuple[str, str]]:
+    return {author: (comment.body_raw, comment.body_html) for author, comment in comments_by_author(app, slug).items()}
+
+
+def test_round_trip_brings_back_the_raw_text_of_every_comment(app, tmp_path, database_url):
+    """The file gives WordPress the HTML and the blog its raw text again; reading it again adds nothing."""
+    with app.app_context():
+        key = thread_key(make_post(slug="texts"))
+        for number, raw in enumerate(ROUND_TRIP_COMMENTS):
+            make_comment(key, author=f"Reader {number}", body_raw=raw, created_at=START + timedelta(minutes=number))
+    texts = comment_texts(app, "texts")
+    first = export_file(app)
+    assert first.exit_code == 0, first.stderr
+    contents = [element.findtext(wp("comment_content"))
+                for element in parse_export(first.stdout_bytes).iter(wp("comment"))]
+    assert sorted(contents) == sorted(body_html for body_raw, body_html in texts.values())
+    path = write(tmp_path, first.stdout_bytes, name="first.xml")
+    count = len(ROUND_TRIP_COMMENTS)
+
+    second_app = make_app(tmp_path / "second", SQLALCHEMY_DATABASE_URI=database_url)
+    with second_app.app_context():
+        db.create_all()
+    try:
+        result = import_file(second_app, path)
+        assert result.output == f"Imported 1 post and {count} comments.\n"
+        assert comment_texts(second_app, "texts") == texts
+        again = import_file(second_app, path)
+        assert again.output == f"Imported 0 posts and 0 comments (1 post and {count} comments already present).\n"
+    finally:
+        with second_app.app_context():
+            db.engine.dispose()
+    back_home = import_file(app, path)
+    assert back_home.output == f"Imported 0 posts and 0 comments (1 post and {count} comments already present).\n"
+
+
+def test_a_comment_typed_in_a_browser_is_found_again_in_its_export(matrix_app, tmp_path):
+    """Browsers send CR LF, which XML reads back as LF: the same comment all the same."""
+    with matrix_app.app_context():
+        make_comment(thread_key(make_post(slug="typed")), author="Typist", body_raw="First line,\r\nsecond line.")
+    exported = export_file(matrix_app)
+    assert exported.exit_code == 0, exported.stderr
+    result = import_file(matrix_app, write(tmp_path, exported.stdout_bytes))
+    assert result.output == "Imported 0 posts and 0 comments (1 post and 1 comment already present).\n"
 
 
 def test_export_to_a_place_that_cannot_be_written_says_so(app, tmp_path):
