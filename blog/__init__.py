@@ -10,7 +10,7 @@ from blog.admin.views import bp as admin_bp
 from blog.assets import init_assets
 from blog.auth.views import bp as auth_bp
 from blog.cli import blog_cli
-from blog.comments.views import unsubscribe_bp
+from blog.comments.views import notices_bp
 from blog.config import load_config
 from blog.database import init_database, render_migration_type
 from blog.errors import register_error_handlers
@@ -47,8 +47,8 @@ def create_app(test_config=None, instance_path=None):
     app.config.setdefault("COMMENTS_SITE_URL", app.config["BLOG_URL"])
     app.config.setdefault("COMMENTS_SITE_TITLE", app.config["BLOG_TITLE"])
     commenting.init_app(app)
-    # Mail clients unsubscribe from reply notices with a bare POST (RFC 8058); its signed link is the proof.
-    csrf.exempt(unsubscribe_bp)
+    # Reply-notice mail links: mail clients unsubscribe with a bare POST (RFC 8058); the signed link is the proof.
+    csrf.exempt(notices_bp)
 
     app.register_blueprint(site_bp)
     app.register_blueprint(auth_bp)

@@ -700,6 +700,8 @@ def _not_a_form(draw, plan: Plan, over_the_wire: bool) -> Plan:
     if encoding in ("json", "text", "xml", "urlencoded") and draw(st.booleans()):
         plan = plan.with_header(b"X-CSRFToken", CSRF)
         label += ", CSRF token in its header"
+    if not content_type and not plan.fields:
+        return _doubtful(plan, label + " and no body: an empty form, which the route's own checks answer")
     return _refused(plan, label)
 
 

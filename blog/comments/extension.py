@@ -11,7 +11,7 @@ from blog.comments.section import mark_personal_responses, render_comments_secti
 from blog.comments.signals import comment_posted, comment_status_changed
 from blog.comments.thread_cache import VersionedCache
 from blog.comments.translation import markup_gettext, markup_ngettext
-from blog.comments.views import bp, unsubscribe_bp
+from blog.comments.views import bp, notices_bp
 
 DEFAULTS = {
     # "first-time": approve authors with an earlier approved comment; "all": hold all; "none": approve all.
@@ -89,7 +89,7 @@ class Comments:
         app.extensions["comments.rendered_pages"] = VersionedCache()
         app.extensions["comments.page_slots"] = new_slots()
         app.register_blueprint(bp)
-        app.register_blueprint(unsubscribe_bp)
+        app.register_blueprint(notices_bp)
         app.register_blueprint(admin_bp)
         app.jinja_env.globals.update(comments_section=render_comments_section, _c=markup_gettext, _cn=markup_ngettext)
         app.after_request(mark_personal_responses)

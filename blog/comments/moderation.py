@@ -83,7 +83,10 @@ def apply_action(action: str, comment: Comment, moderator: str) -> bool:
 
 
 def edit_comment(comment: Comment, author: str, email: str, url: str, text: str, moderator: str):
-    """Change what a comment says or who it is from, sanitized as a reader's text is."""
+    """Change what a comment says or who it is from, sanitized as a reader's text is. A new address did
+    not ask for reply notices: the comment's consent was its old address's."""
+    if email.lower() != comment.email:
+        comment.wants_reply_notice, comment.notice_confirmed_at = False, None
     comment.author, comment.email, comment.url = author, email.lower(), url
     comment.body_raw, comment.body_html = text, clean_comment(text)
     log_action(comment, "edit", moderator, comment.status)

@@ -57,15 +57,12 @@ def comment_to_confirm(token: str) -> Comment | None:
     return comment_from_token(token, lambda value: _confirm_serializer().loads(value, max_age=CONFIRM_MAX_AGE))
 
 
-def confirm_subscription(comment: Comment) -> bool:
-    """The address's owner followed this comment's link: replies to it may be mailed (again is fine),
-    and the address's last confirmation counts as answered. False when the comment has no address."""
-    if not comment.email:
-        return False
+def confirm_subscription(comment: Comment):
+    """The address's owner confirmed from this comment's link: replies to it may be mailed (again is
+    fine), and the address's last confirmation counts as answered."""
     now = utcnow()
     comment.notice_confirmed_at = comment.notice_confirmed_at or now
     _address(comment.email).confirmed_at = now
-    return True
 
 
 def ask_for_notices(comment: Comment):
@@ -107,7 +104,7 @@ def _address(email: str) -> NotifiedAddress:
 
 def _confirmation_message(comment: Comment, target) -> EmailMessage:
     site = current_app.config["COMMENTS_SITE_TITLE"]
-    link = site_url(path_for("comments.confirm_notices", token=confirm_token(comment)))
+    link = site_url(path_for("comments_notices.confirm_notices", token=confirm_token(comment)))
     message = new_message([comment.email], _("Please confirm reply notices from %(site)s", site=site))
     message.set_content("\n".join([
         # A host without a targets resolver cannot name the page: the site stands in for it.

@@ -140,7 +140,7 @@ def excerpt(comment: Comment) -> str:
 
 def _reply_message(reply: Comment, parent: Comment, target) -> EmailMessage:
     link = site_url(page_url(target, comment_page(reply))) + f"#comment-{reply.id}"
-    unsubscribe = site_url(path_for("comments_unsubscribe.unsubscribe", token=unsubscribe_token(parent)))
+    unsubscribe = site_url(path_for("comments_notices.unsubscribe", token=unsubscribe_token(parent)))
     author, title = one_line(reply.author), one_line(target.title)
     message = new_message([parent.email], _("%(author)s replied to your comment on “%(title)s”",
                                             author=author, title=title))

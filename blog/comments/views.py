@@ -19,10 +19,11 @@ from blog.extensions import begin_reading, db
 
 bp = Blueprint("comments", __name__, template_folder="templates", static_folder="static",
                static_url_path="/comments/static")
-# The unsubscribe link of reply notices, alone on a blueprint of its own: mail clients POST to it
-# (RFC 8058 one-click) with no cookie and no CSRF token, so the host exempts this blueprint from its
-# CSRF protection (``csrf.exempt(unsubscribe_bp)``); the signed token in the URL is the proof instead.
-unsubscribe_bp = Blueprint("comments_unsubscribe", __name__)
+# The links of the mail about reply notices (confirm, unsubscribe), on a blueprint of their own: mail
+# clients POST to unsubscribe (RFC 8058 one-click) with no cookie and no CSRF token, so the host exempts
+# this blueprint from its CSRF protection (``csrf.exempt(notices_bp)``); the signed token in each URL,
+# which only the mail's reader has, is the proof instead.
+notices_bp = Blueprint("comments_notices", __name__)
 
 
 @bp.post("/<locator>/comments")
@@ -102,17 +103,21 @@ def expired_form(error):
     return current_app.extensions["comments"].render_page(target, form, 400)
 
 
-@bp.get("/comments/notices/confirm/<token>")
+@notices_bp.route("/comments/notices/confirm/<token>", methods=["GET", "POST"])
 def confirm_notices(token):
-    """The link of a confirmation mail: replies to the comment it names may now be mailed (again is fine)."""
+    """The link of a confirmation mail: GET asks with a button, POST confirms that replies to the comment
+    it names may be mailed (again is fine). A GET never does it: mail scanners follow every link of a
+    mail, so a link alone would give consent in the name of whoever's mailbox a stranger named."""
     comment = comment_to_confirm(token)
-    if comment is None or not confirm_subscription(comment):
+    if comment is None or not comment.wants_reply_notice:
         abort(400, _("This confirmation link is not valid or has expired."))
-    db.session.commit()
-    return render_template("comments/notices/confirmed.html")
+    if request.method == "POST":
+        confirm_subscription(comment)
+        db.session.commit()
+    return render_template("comments/notices/confirm.html", is_done=request.method == "POST")
 
 
-@unsubscribe_bp.route("/comments/notices/unsubscribe/<token>", methods=["GET", "POST"])
+@notices_bp.route("/comments/notices/unsubscribe/<token>", methods=["GET", "POST"])
 def unsubscribe(token):
     """Stop the reply notices of one comment: GET asks, with this button and one for every comment from
     its address (a link checker must not unsubscribe anyone); POST does it, from that button or from a
@@ -124,7 +129,7 @@ def unsubscribe(token):
     return render_template("comments/notices/unsubscribe.html", token=token, is_done=request.method == "POST")
 
 
-@unsubscribe_bp.post("/comments/notices/unsubscribe/<token>/all")
+@notices_bp.post("/comments/notices/unsubscribe/<token>/all")
 def unsubscribe_address(token):
     """The page's other button: stop the reply notices of every comment from the address of the comment
     the link names (the link itself never names the address)."""

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from blog.comments import Comment, CommentStatus
 from blog.comments.models import NotifiedAddress
+from blog.comments.moderation import edit_comment
 from blog.comments.reply_notices import EXCERPT_MAX
 from blog.extensions import db, utcnow
 from tests.comments.test_notifications import assert_no_mail, join_mail_threads
@@ -75,11 +76,19 @@ def follow(app, link):
         return response.get_data(as_text=True)
 
 
+def confirm(app, link):
+    """Open a confirmation link and press its button, as its reader does: the page that answers."""
+    assert FORM.search(follow(app, link))
+    with app.test_client().post(path_of(link)) as response:
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+
 def ann_asks(app, mailbox, **fields) -> Comment:
     """Ann comments with the box ticked and follows that comment's confirmation link: the comment."""
     browser(app).post(**{**ANN, **fields}, notify="y")
     [link] = links(only_mail(mailbox))
-    follow(app, link)
+    confirm(app, link)
     return newest_comment(app)
 
 
@@ -143,13 +152,37 @@ def test_ticking_notify_sends_one_confirmation_naming_the_post(site, mailbox):
 def test_confirm_link_confirms_that_comment_and_is_idempotent(site, mailbox):
     browser(site).post(**ANN, notify="y")
     [link] = links(only_mail(mailbox))
-    assert "Confirmed" in follow(site, link)
+    assert "Confirmed" in confirm(site, link)
     confirmed_at = newest_comment(site).notice_confirmed_at
     assert confirmed_at is not None
-    assert "Confirmed" in follow(site, link)
+    assert "Confirmed" in confirm(site, link)
     assert newest_comment(site).notice_confirmed_at == confirmed_at
     with site.app_context():
         assert db.session.get(NotifiedAddress, ANN["email"]).confirmed_at is not None
+
+
+def test_opening_a_confirmation_link_confirms_nothing_until_its_button_is_pressed(site, mailbox):
+    """Mail scanners follow every link of a mail: a GET, however often, is no consent."""
+    browser(site).post(**ANN, notify="y")
+    [link] = links(only_mail(mailbox))
+    for _ in range(2):
+        with site.test_client().get(path_of(link)) as page:
+            assert page.status_code == 200 and "Yes, mail me about replies" in page.get_data(as_text=True)
+    assert newest_comment(site).notice_confirmed_at is None
+    with site.app_context():
+        assert db.session.get(NotifiedAddress, ANN["email"]).confirmed_at is None
+
+
+def test_a_moderator_changing_the_address_ends_the_comments_notices(site, mailbox):
+    """The consent was the old address's: the new one is mailed nothing it did not ask for."""
+    parent = ann_asks(site, mailbox)
+    with site.app_context():
+        edit_comment(db.session.get(Comment, parent.id), ANN["author"], "new@example.org", "", ANN["comment"], "boss")
+        db.session.commit()
+    edited = load(site, parent.id)
+    assert (edited.wants_reply_notice, edited.notice_confirmed_at) == (False, None)
+    bob_replies(site, edited)
+    assert_no_mail(mailbox)
 
 
 def test_a_second_subscription_waits_while_the_first_confirmation_is_unanswered(site, mailbox):
@@ -162,12 +195,12 @@ def test_a_second_subscription_waits_while_the_first_confirmation_is_unanswered(
     waiting = newest_comment(site)
     [first_link] = links(only_mail(mailbox))
 
-    follow(site, first_link)
+    confirm(site, first_link)
     reader.post(**{**ANN, "comment": "And the spoons?"}, notify="y")
     third = newest_comment(site)
     [third_link] = links(only_mail(mailbox))
     assert third_link != first_link
-    follow(site, third_link)
+    confirm(site, third_link)
 
     assert [load(site, comment.id).notice_confirmed_at is not None for comment in (first, waiting, third)] == [
         True, False, True]
@@ -188,7 +221,7 @@ def test_unanswered_confirmation_is_sent_again_after_a_day(site, mailbox):
         db.session.commit()
     reader.post(**{**ANN, "comment": "And the spoons?"}, notify="y")
     [link] = links(only_mail(mailbox))
-    follow(site, link)
+    confirm(site, link)
     assert newest_comment(site).notice_confirmed_at is not None
 
 
@@ -240,6 +273,8 @@ def test_confirmation_and_unsubscribing_in_dutch(site, mailbox):
     [link] = links(confirmation)
     dutch = {"Accept-Language": "nl"}
     with site.test_client().get(path_of(link), headers=dutch) as page:
+        assert [button for _, button in FORM.findall(page.get_data(as_text=True))] == ["Ja, mail mij over reacties"]
+    with site.test_client().post(path_of(link), headers=dutch) as page:
         assert "Bevestigd: u ontvangt een e-mail" in page.get_data(as_text=True)
     link = unsubscribe_link(site, mailbox, newest_comment(site))
     with site.test_client().get(path_of(link), headers=dutch) as page:
@@ -253,7 +288,9 @@ def test_expired_confirmation_is_refused(site, mailbox, monkeypatch):
     browser(site).post(**ANN, notify="y")
     [link] = links(only_mail(mailbox))
     monkeypatch.setattr("blog.comments.notice_addresses.CONFIRM_MAX_AGE", -1)
-    assert site.test_client().get(path_of(link)).status_code == 400
+    for method in ("GET", "POST"):
+        with site.test_client().open(path_of(link), method=method) as response:
+            assert response.status_code == 400
     assert newest_comment(site).notice_confirmed_at is None
     with site.app_context():
         assert db.session.get(NotifiedAddress, ANN["email"]).confirmed_at is None
@@ -537,7 +574,7 @@ def test_reply_notices_on_each_database(matrix_comments_app):
         reader.post(**ANN, notify="y")
         reader.post(**{**ANN, "comment": "Twice."}, notify="y")
         [link] = links(only_mail(mailbox))  # the second post is within the day: no mail of its own
-        follow(app, link)
+        confirm(app, link)
         with app.app_context():
             first, second = db.session.scalars(select(Comment).order_by(Comment.id)).all()
         bob_replies(app, second, comment="Not mailed: never confirmed.")
