@@ -6,6 +6,7 @@ per IP keeps guessing bounded while the owner, from another address, still signs
 in the database, so the limits hold across every gunicorn worker and restart.
 """
 
+import ipaddress
 from datetime import timedelta
 
 from flask import current_app
@@ -13,6 +14,20 @@ from sqlalchemy import delete, func, select
 
 from blog.auth.models import FailedLogin
 from blog.extensions import db, utcnow
+
+
+def address_key(ip: str) -> str:
+    """The address failures are counted for: an IPv4 address, or an IPv6 address's /64, which one
+    host usually holds whole (each of its 2**64 addresses counted apart would bound nothing)."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if address.version == 6:
+        if address.ipv4_mapped is None:
+            return str(ipaddress.ip_network(f"{address}/64", strict=False))
+        address = address.ipv4_mapped
+    return str(address)
 
 
 def _window() -> timedelta:

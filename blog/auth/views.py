@@ -10,7 +10,7 @@ from werkzeug.exceptions import TooManyRequests
 from blog.auth.access import start_session
 from blog.auth.forms import LoginForm
 from blog.auth.models import authenticate
-from blog.auth.throttle import forget_failures, record_failure, retry_after
+from blog.auth.throttle import address_key, forget_failures, record_failure, retry_after
 from blog.extensions import db
 from blog.security import never_store
 
@@ -35,19 +35,21 @@ def login():
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
-        ip, username = request.remote_addr or "", form.username.data
+        ip, username = address_key(request.remote_addr or ""), form.username.data
         wait = retry_after(ip, username)
         if wait is not None:
             raise TooManyRequests(_("Too many failed sign-ins. Please wait a few minutes before trying again."),
                                   retry_after=wait)
+        # Counted as a failure before the slow password check, so that guesses sent at once each see
+        # the others; a right password takes it back.
+        record_failure(ip, username)
+        db.session.commit()
         admin = authenticate(username, form.password.data)
         if admin is not None:
             forget_failures(ip, username)
             db.session.commit()
             start_session(admin)
             return redirect(_safe_next(request.args.get("next")), code=303)
-        record_failure(ip, username)
-        db.session.commit()
         form.password.errors.append(_("The username or password is not right."))
         return render_template("auth/login.html", form=form), 401
     status = 400 if form.is_submitted() else 200

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 import blog.auth.models
+from blog.auth import views
 from blog.auth.models import Admin, FailedLogin
 from blog.extensions import db, utcnow
 from tests.factories import make_admin
@@ -270,6 +271,32 @@ def test_one_ip_trying_many_names_hits_the_per_ip_limit(browser):
     assert_refused(sign_in(browser, ip=STRANGER, token=token))
     assert signed_in_id(browser) is None
     assert sign_in(browser, ip=OWNER, token=token).status_code == 303
+
+
+def test_an_ipv6_host_counts_as_its_whole_64(browser):
+    """One machine usually holds a whole /64: its addresses share one budget; another network's do not."""
+    token = csrf_token(browser)
+    for number in range(1, 6):
+        assert sign_in(browser, password=WRONG, ip=f"2001:db8:1:2::{number}", token=token).status_code == 401
+    assert_refused(sign_in(browser, password=WRONG, ip="2001:db8:1:2:ffff::1", token=token))
+    assert sign_in(browser, ip="2001:db8:1:3::1", token=token).status_code == 303
+
+
+def test_an_attempt_counts_before_its_password_is_checked(app, browser, monkeypatch):
+    """Guesses sent at once each see the others: the attempt is committed before the slow hash check."""
+    counted = []
+    check = views.authenticate
+
+    def counting_first(username, password):
+        with db.engine.connect() as other:  # what another worker sees meanwhile
+            counted.append(other.scalar(select(func.count()).select_from(FailedLogin)))
+        return check(username, password)
+
+    monkeypatch.setattr(views, "authenticate", counting_first)
+    assert sign_in(browser, password=WRONG).status_code == 401
+    assert sign_in(browser).status_code == 303
+    assert counted == [1, 2]
+    assert failed_logins(app) == 0
 
 
 def test_per_ip_limit_is_a_setting(app, browser):
