@@ -24,19 +24,23 @@ from urllib.parse import unquote_to_bytes
 
 from flask import abort, request
 from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import parse_options_header
-from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder
+from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 # The methods whose body Flask-WTF reads as a form.
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# Request headers that pages show or store (a comment keeps its browser's User-Agent).
+# Request headers the site reads as text: a comment keeps its browser's User-Agent, pages follow
+# Accept-Language, and the cookies hold the session and the plugin's own.
 TEXT_HEADERS = ("User-Agent", "Referer", "Accept-Language", "Cookie")
 # What no text from a browser holds: C0 controls but tab, line feed and carriage return (NUL among
 # them, which PostgreSQL refuses outright), and lone surrogates (a JSON "\udce0", or the bytes
 # Python's surrogateescape makes of broken UTF-8).
 NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 
+# How much of a multipart body the decoder is given at a time: Werkzeug's own parser's buffer size.
+MULTIPART_CHUNK = 64 * 1024
 # A charset parameter, even an empty one.
 _NAMES_A_CHARSET = re.compile(r";\s*charset\s*=", re.IGNORECASE)
 
@@ -100,26 +104,33 @@ def _check_form_body():
 
 
 def _check_multipart(body: bytes, boundary: str):
-    """Walk a multipart body to its end: named text parts in UTF-8 only, no file, nothing unreadable."""
+    """Walk a multipart body to its end, in chunks as Werkzeug's parser reads it (so the same size
+    limits apply, per field): named text parts in UTF-8 only, no file, nothing unreadable."""
     if not boundary or not boundary.isascii():
         abort(400, UNREADABLE_FORM)
-    decoder = MultipartDecoder(boundary.encode("ascii"), max_form_memory_size=request.max_form_memory_size,
-                               max_parts=request.max_form_parts)
-    decoder.receive_data(body)
-    decoder.receive_data(None)
-    value = []
+    limit = request.max_form_memory_size
+    decoder = MultipartDecoder(boundary.encode("ascii"), max_form_memory_size=limit, max_parts=request.max_form_parts)
+    value, size = [], 0
     try:
-        while not isinstance(event := decoder.next_event(), Epilogue):
-            if isinstance(event, File) or isinstance(event, Field) and not _is_text_part(event):
-                abort(400, UNREADABLE_FORM)  # no form here takes a file
-            if isinstance(event, Field):
-                value = []
-            elif isinstance(event, Data):
-                value.append(event.data)
-                if not event.more_data and not is_text(b"".join(value)):
-                    abort(400, NOT_TEXT_REQUEST)
+        for chunk in [*(body[start:start + MULTIPART_CHUNK] for start in range(0, len(body), MULTIPART_CHUNK)), None]:
+            decoder.receive_data(chunk)
+            while not isinstance(event := decoder.next_event(), NeedData | Epilogue):
+                if isinstance(event, File) or isinstance(event, Field) and not _is_text_part(event):
+                    abort(400, UNREADABLE_FORM)  # no form here takes a file
+                if isinstance(event, Field):
+                    value, size = [], 0
+                elif isinstance(event, Data):
+                    value.append(event.data)
+                    size += len(event.data)
+                    if limit is not None and size > limit:
+                        raise RequestEntityTooLarge()
+                    if not event.more_data and not is_text(b"".join(value)):
+                        abort(400, NOT_TEXT_REQUEST)
+            if isinstance(event, Epilogue):
+                return
     except ValueError:  # the decoder's word for a body that does not parse (no boundary, cut short)
-        abort(400, UNREADABLE_FORM)
+        pass
+    abort(400, UNREADABLE_FORM)
 
 
 def _is_text_part(field: Field) -> bool:

@@ -10,6 +10,7 @@ import pytest
 from itsdangerous import TimestampSigner
 from sqlalchemy import func, select, update
 from werkzeug.security import generate_password_hash
+from werkzeug.test import encode_multipart
 
 from blog.auth.models import Admin
 from blog.comments.models import Comment, CommentStatus, FloodMark, ModerationLogEntry
@@ -352,6 +353,31 @@ def test_oversized_body_is_a_413_page_and_nothing_stored(make_blog):
 def test_body_just_under_the_limit_is_taken(make_blog):
     blog = make_blog(MAX_CONTENT_LENGTH=10_000)
     assert send(blog, comment="x" * 9_000).status_code == 303
+
+
+def send_multipart(blog, **fields):
+    """The form as multipart/form-data, as a browser sends a form with enctype="multipart/form-data"."""
+    data = {"author": "Ann Reader", "email": "ann@example.org", "comment": "Thank you!", "parent": "0",
+            **blog.reader.hidden_fields(), **fields}
+    boundary, body = encode_multipart(data)
+    with blog.client.post("/hello/comments", data=body,
+                          content_type=f"multipart/form-data; boundary={boundary}") as response:
+        response.get_data()
+    return response
+
+
+def test_a_multipart_form_larger_in_all_than_a_fields_memory_limit_is_taken(make_blog):
+    """Werkzeug's limit (MAX_FORM_MEMORY_SIZE, 500 kB) holds per field, not for the whole body."""
+    blog = make_blog()
+    extra = {f"extra{number}": "y" * 8_000 for number in range(80)}
+    assert send_multipart(blog, comment="x" * 60_000, **extra).status_code == 303
+    assert [len(comment.body_raw) for comment in stored(blog)] == [60_000]
+
+
+def test_one_multipart_field_past_the_memory_limit_is_413(make_blog):
+    blog = make_blog(MAX_FORM_MEMORY_SIZE=50_000)
+    assert send_multipart(blog, comment="x" * 60_000).status_code == 413
+    assert stored(blog) == []
 
 
 TEXT_FIELDS = ["author", "email", "url", "comment", "parent"]
