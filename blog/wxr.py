@@ -13,9 +13,9 @@ What the importer decides about data the blog would not accept from its own form
   cannot expand or fetch anything; XML itself cannot carry NUL or most control characters.
 - Characters the comment and post forms refuse (``FORBIDDEN_CHARACTERS``: the C1 controls, DEL,
   noncharacters, U+FFFD) are stripped from every imported text.
-- In author names and post titles, which the forms keep to one line, each run of line breaks, tabs
-  and bidirectional controls (``NOT_IN_ONE_LINE``) becomes one space: a name cannot reach a mail
-  header on two lines, nor read as someone else's.
+- Author names and post titles, which the forms keep to one line, are put on one line
+  (``one_line``: each run of line breaks, tabs, bidirectional controls and spaces becomes one
+  space): a name cannot reach a mail header on two lines, nor read as someone else's.
 - Email addresses are lowercased; one longer than the column (100) is refused, as a shortened
   address is someone else's. One the comment form would refuse (a line break, a space, a bidi
   control, or what email-validator rejects) is no address and is imported as none. Author names
@@ -67,6 +67,7 @@ from blog.comments.forms import (
     NOT_IN_ONE_LINE,
     URL_MAX,
     is_web_address,
+    one_line,
 )
 from blog.comments.models import Comment, CommentStatus
 from blog.comments.submission import place_in_thread
@@ -97,8 +98,6 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 ZERO_DATE = "0000-00-00 00:00:00"
 _ID = re.compile(r"\d{1,18}")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
-# A run of what a name or a title never holds (line breaks, tabs, bidirectional controls): one space.
-_NOT_IN_ONE_LINE_RUN = re.compile(f"(?:{NOT_IN_ONE_LINE.pattern})+")
 # CR LF and a lone CR, which an XML parser reads back as LF.
 _CR_LINE_BREAK = re.compile(r"\r\n?")
 TITLE_MAX = 300
@@ -266,7 +265,7 @@ class _Reader:
                 for entry in element.iterfind(self.wp + kind)}
 
     def read_post(self, item, number: int) -> WXRPost | None:
-        raw_title = _one_line(self.text(item, "title") or "")
+        raw_title = one_line(self.text(item, "title") or "")
         where = f"item {number}" + (f" ({raw_title[:60]!r})" if raw_title else "")
         post_type = (self.wp_text(item, "post_type") or "post").strip()
         wp_status = (self.wp_text(item, "status") or "").strip()
@@ -365,7 +364,7 @@ class _Reader:
         return WXRComment(
             wp_id=wp_id,
             parent_wp_id=parent,
-            author=_one_line(self.wp_text(element, "comment_author") or "")[:AUTHOR_MAX].strip() or ANONYMOUS,
+            author=one_line(self.wp_text(element, "comment_author") or "")[:AUTHOR_MAX].strip() or ANONYMOUS,
             email=_email_address(email_address),
             url=_web_address((self.wp_text(element, "comment_author_url") or "").strip()),
             ip=_ip_address((self.wp_text(element, "comment_author_IP") or "").strip()),
@@ -416,12 +415,6 @@ def _own_source(html: str, source: str | None, render: Callable[[str], str]) -> 
         if render(source) == html:
             return source
     return html
-
-
-def _one_line(value: str) -> str:
-    """A name or a title on one line, as the forms keep them: each run of line breaks, tabs and
-    bidirectional controls becomes one space."""
-    return _NOT_IN_ONE_LINE_RUN.sub(" ", value).strip()
 
 
 def _language(value: str | None) -> str | None:

@@ -38,6 +38,8 @@ FORBIDDEN_CHARACTERS = re.compile(
 # line break or tab (a name with CR/LF would reach a mail header), and the bidirectional embeddings,
 # overrides and isolates, with which one reader's name could be made to read as another's.
 NOT_IN_ONE_LINE = re.compile("[\t\n\r\x85\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Either of the two: what one_line makes a space of.
+_NOT_ONE_LINE_TEXT = re.compile(f"{FORBIDDEN_CHARACTERS.pattern}|{NOT_IN_ONE_LINE.pattern}")
 # Letters (any script), digits, dots, hyphens, underscores; or an IPv6 literal's hex digits and colons.
 _HOSTNAME = re.compile(r"[\w.-]+|[0-9a-f:.]+")
 # What RFC 3986 never allows in a URL, and what would let a URL out of an HTML attribute.
@@ -79,6 +81,12 @@ def single_line(form, field):
     reject_control_characters(form, field)
     if field.data and NOT_IN_ONE_LINE.search(field.data):
         raise ValidationError(_l("This field contains characters that are not allowed."))
+
+
+def one_line(text: str) -> str:
+    """Text put on one line, for what no form checked (stored before a rule, imported, quoted in a mail):
+    each character single_line refuses becomes a space, and each run of spaces one."""
+    return " ".join(_NOT_ONE_LINE_TEXT.sub(" ", text).split())
 
 
 def is_web_address(value: str) -> bool:

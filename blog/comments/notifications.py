@@ -12,7 +12,6 @@ addresses), and a message that still cannot be built or sent is logged with its 
 raised into the request that decided it.
 """
 
-import re
 import smtplib
 import threading
 from email import policy
@@ -25,18 +24,16 @@ from flask_babel import force_locale
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from blog.comments.forms import FORBIDDEN_CHARACTERS, NOT_IN_ONE_LINE
+from blog.comments.forms import one_line
 from blog.comments.models import CommentStatus
 from blog.comments.translation import gettext as _
 from blog.extensions import db
 
 # Where mail waiting for the commit is kept, in ``Session.info``.
 _WAITING = "comments.mail_after_commit"
-# What one line of a mail never holds: what the forms keep out of any text and out of one line (every
-# control and line break, the bidirectional controls). The email library refuses most of it in headers.
-_NOT_IN_ONE_LINE = re.compile(f"{FORBIDDEN_CHARACTERS.pattern}|{NOT_IN_ONE_LINE.pattern}")
 # Headers up to RFC 5322's own limit on one line: folded at 78 characters, a long List-Unsubscribe
-# would be written as encoded-words, which mail clients do not read as its link.
+# would be written as encoded-words, which mail clients do not read as its link. Set once a message is
+# built: its body, encoded when it is set, keeps MIME's 76-character lines.
 MAIL_POLICY = policy.default.clone(max_line_length=998)
 
 
@@ -58,16 +55,10 @@ def target_of(comment):
     return current_app.extensions["comments"].resolve_targets({comment.target_key}).get(comment.target_key)
 
 
-def one_line(text: str) -> str:
-    """Stored text fit for a header or a field line of a mail: every control, line break and bidi
-    control a space, and each run of spaces one."""
-    return " ".join(_NOT_IN_ONE_LINE.sub(" ", text).split())
-
-
 def clean_address(text: str) -> Address | None:
     """``text`` as one bare address, or None when it is anything else (a line break, a name, a second
     address, a missing domain): such text is never put in a header."""
-    if not text or _NOT_IN_ONE_LINE.search(text) or any(character.isspace() for character in text):
+    if not text or one_line(text) != text or any(character.isspace() for character in text):
         return None
     try:
         address = Address(addr_spec=text)
@@ -77,7 +68,9 @@ def clean_address(text: str) -> Address | None:
 
 
 def _held_comment_message(comment, target) -> EmailMessage:
-    message = new_message(current_app.config["COMMENTS_NOTIFY"],
+    moderators = current_app.config["COMMENTS_NOTIFY"]
+    # FLASK_COMMENTS_NOTIFY=mod@example.org is no JSON list, so it arrives as one string: one address.
+    message = new_message([moderators] if isinstance(moderators, str) else moderators,
                           _("A comment on “%(title)s” is awaiting moderation", title=target.title))
     lines = [
         _("A new comment on “%(title)s” is waiting for your approval.", title=one_line(target.title)),
@@ -118,7 +111,7 @@ def new_message(recipients, subject: str) -> EmailMessage:
     addresses = [address for address in map(clean_address, recipients) if address is not None]
     if not addresses:
         raise ValueError("no clean address to send to")
-    message = EmailMessage(policy=MAIL_POLICY)
+    message = EmailMessage()
     message["Subject"] = one_line(subject)
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = addresses
@@ -130,7 +123,9 @@ def _built(purpose: str, build, *args) -> EmailMessage | None:
     when it fails: no stored text or setting makes mail fail the request that decided it."""
     try:
         with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "en")):
-            return build(*args)
+            message = build(*args)
+        message.policy = MAIL_POLICY
+        return message
     except Exception:
         current_app.logger.exception("Could not %s", purpose)
         return None

@@ -82,6 +82,25 @@ def test_mail_names_every_moderator(notify, mailbox, reader):
     assert {address.addr_spec for address in message["To"].addresses} == {MODERATOR, "second@example.org"}
 
 
+def test_one_moderator_given_as_a_string_is_mailed(notify, mailbox, reader):
+    """As FLASK_COMMENTS_NOTIFY=mod@example.org sets it: not JSON, so one string rather than a list."""
+    notify.config["COMMENTS_NOTIFY"] = MODERATOR
+    reader.post(**HELD)
+    join_mail_threads()
+    [message] = mailbox.wait_for(1)
+    assert message["To"] == MODERATOR
+
+
+def test_a_long_comment_is_mailed_in_lines_mail_servers_take(notify, mailbox, reader):
+    """MIME's 76 characters a body line, however long the quoted text's own lines."""
+    reader.post(**{**HELD, "comment": "é" * 3000 + " " + "a" * 3000})
+    join_mail_threads()
+    [message] = mailbox.wait_for(1)
+    _, body = message.raw.split(b"\r\n\r\n", 1)
+    assert max(map(len, body.split(b"\r\n"))) <= 76
+    assert "é" * 3000 in message.get_content()
+
+
 def test_mail_gives_the_reason_a_rule_held_it(notify, mailbox, reader):
     notify.config.update(COMMENTS_MODERATION="none", COMMENTS_MODERATION_WORDS=["coffee"])
     reader.post(**HELD)
