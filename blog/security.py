@@ -1,4 +1,4 @@
-"""Security headers on every response (DESIGN.md section 8b)."""
+"""Security headers on every response (DESIGN.md section 8b), and the one pages with people's data add."""
 
 from flask import request
 
@@ -33,7 +33,6 @@ def add_security_headers(response):
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     return response
-
 
 
 def never_store(response):
