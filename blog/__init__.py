@@ -1,28 +1,13 @@
-"""A Flask blog whose comments are a plugin; ``create_app`` is the only place that wires it."""
+"""A Flask blog whose comments are a plugin; ``create_app`` is the only place that wires it.
+
+Nothing of the blog is imported until an app is made, so ``import blog.comments`` (the plugin, for
+any Flask app) loads no post, admin, sign-in or site code.
+"""
 
 from pathlib import Path
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
-
-from blog import commenting
-from blog.admin.views import bp as admin_bp
-from blog.assets import init_assets
-from blog.auth.views import bp as auth_bp
-from blog.cli import blog_cli
-from blog.comments.views import notices_bp
-from blog.config import load_config
-from blog.database import init_database, render_migration_type
-from blog.errors import register_error_handlers
-from blog.extensions import csrf, db, login_manager, migrate
-from blog.i18n import init_i18n
-from blog.posts.feeds import bp as feeds_bp
-from blog.posts.views import bp as posts_bp
-from blog.request_checks import init_request_checks
-from blog.security import add_security_headers
-from blog.sessions import SessionInterface
-from blog.site.views import bp as site_bp
-from blog.urls import absolute_url
 
 # Alembic history for the blog and the comments plugin alike, beside the package.
 MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -30,6 +15,24 @@ MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations"
 
 def create_app(test_config=None, instance_path=None):
     """Build the app: settings, extensions, blueprints, error pages, template helpers."""
+    from blog import commenting
+    from blog.admin.views import bp as admin_bp
+    from blog.assets import init_assets
+    from blog.auth.views import bp as auth_bp
+    from blog.cli import blog_cli
+    from blog.config import load_config
+    from blog.database import init_database, render_migration_type
+    from blog.errors import register_error_handlers
+    from blog.extensions import csrf, db, login_manager, migrate
+    from blog.i18n import init_i18n
+    from blog.posts.feeds import bp as feeds_bp
+    from blog.posts.views import bp as posts_bp
+    from blog.request_checks import init_request_checks
+    from blog.security import add_security_headers
+    from blog.sessions import SessionInterface
+    from blog.site.views import bp as site_bp
+    from blog.urls import absolute_url
+
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     load_config(app, test_config)
 
@@ -47,8 +50,7 @@ def create_app(test_config=None, instance_path=None):
     app.config.setdefault("COMMENTS_SITE_URL", app.config["BLOG_URL"])
     app.config.setdefault("COMMENTS_SITE_TITLE", app.config["BLOG_TITLE"])
     commenting.init_app(app)
-    # Reply-notice mail links: mail clients unsubscribe with a bare POST (RFC 8058); the signed link is the proof.
-    csrf.exempt(notices_bp)
+    commenting.comments.exempt_csrf(csrf)
 
     app.register_blueprint(site_bp)
     app.register_blueprint(auth_bp)

@@ -4,7 +4,7 @@ import click
 from flask.cli import AppGroup
 
 from blog.auth.models import Admin, admin_named
-from blog.comments.cli import commands as comment_commands
+from blog.commenting import comments
 from blog.extensions import db
 from blog.posts.seed import import_seed
 from blog.wxr import export_wxr_command, import_wxr_command
@@ -48,5 +48,5 @@ def create_admin(name, password):
     click.echo(f"Created admin {name}." if is_new else f"Set a new password for admin {name}.")
 
 
-for command in [*comment_commands, import_wxr_command, export_wxr_command]:
+for command in [*comments.commands, import_wxr_command, export_wxr_command]:
     blog_cli.add_command(command)

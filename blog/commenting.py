@@ -4,9 +4,7 @@ from flask import current_app, render_template, url_for
 from sqlalchemy import String, bindparam, cast, literal, select
 
 from blog.auth.access import admin_required, current_admin_name
-from blog.comments import Comments, CommentTarget, thread_version_column
-from blog.comments.models import approved_counts
-from blog.comments.thread_cache import VersionedCache
+from blog.comments import Comments, CommentTarget, VersionedCache, thread_version_column
 from blog.database import data_version
 from blog.extensions import db
 from blog.posts.models import Post, PostStatus
@@ -75,7 +73,7 @@ def comment_counts(posts) -> dict[int, int]:
     keys = {thread_key(post): post.id for post in posts}
     if not keys:
         return {}
-    return {keys[key]: count for key, count in db.session.execute(approved_counts(keys))}
+    return {keys[key]: count for key, count in comments.approved_counts(keys).items()}
 
 
 _POST_AT = select(Post).where(Post.slug == bindparam("slug"))

@@ -60,18 +60,19 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from blog.commenting import thread_key
-from blog.comments.forms import (
+from blog.comments import (
     AUTHOR_MAX,
     EMAIL_MAX,
     FORBIDDEN_CHARACTERS,
     NOT_IN_ONE_LINE,
     URL_MAX,
+    Comment,
+    CommentStatus,
     is_web_address,
     one_line,
+    place_in_thread,
+    touch_thread,
 )
-from blog.comments.models import Comment, CommentStatus
-from blog.comments.submission import place_in_thread
-from blog.comments.thread_cache import touch_thread
 from blog.extensions import db, utcnow
 from blog.posts.markup import render_markdown
 from blog.posts.models import Post, PostStatus

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from blog.comments.forms import reject_control_characters, single_line
+from blog.comments import reject_control_characters, single_line
 from blog.extensions import Form, db
 from blog.posts.models import post_with_slug
 from blog.posts.slugs import RESERVED_SLUGS

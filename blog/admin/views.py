@@ -6,7 +6,6 @@ from blog.admin.forms import PostForm
 from blog.auth.access import admin_required
 from blog.commenting import comments
 from blog.comments import CommentStatus
-from blog.comments.models import comments_in_status, status_counts
 from blog.extensions import URL_ID, db
 from blog.posts.markup import render_markdown
 from blog.posts.models import Post, all_posts
@@ -30,9 +29,8 @@ bp.after_request(never_store)
 @bp.get("/")
 def dashboard():
     """Counts per comment status and the newest comments waiting for approval."""
-    counts = {status.value: 0 for status in CommentStatus}
-    counts.update({status.value: count for status, count in db.session.execute(status_counts())})
-    pending = db.session.scalars(comments_in_status(CommentStatus.PENDING).limit(NEWEST_PENDING)).all()
+    counts = {status.value: count for status, count in comments.status_counts().items()}
+    pending = comments.newest(CommentStatus.PENDING, NEWEST_PENDING)
     targets = comments.resolve_targets({comment.target_key for comment in pending})
     return render_template("admin/dashboard.html", counts=counts, pending=pending, targets=targets)
 

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from blog.comments.forms import reject_control_characters, single_line
+from blog.comments import reject_control_characters, single_line
 from blog.extensions import Form
 
 

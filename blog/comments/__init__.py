@@ -23,11 +23,36 @@ each reader (blog.comments.page_cache). For the moderation desk at
 """
 
 from blog.comments.extension import Comments
+from blog.comments.feeds import FEED_LENGTH, atom_response
+from blog.comments.forms import (
+    AUTHOR_MAX,
+    EMAIL_MAX,
+    FORBIDDEN_CHARACTERS,
+    NOT_IN_ONE_LINE,
+    URL_MAX,
+    is_web_address,
+    one_line,
+    reject_control_characters,
+    single_line,
+)
 from blog.comments.models import Comment, CommentStatus
 from blog.comments.page_cache import serve_target_page
-from blog.comments.signals import comment_edited, comment_posted, comment_status_changed
+from blog.comments.signals import comment_edited, comment_erased, comment_posted, comment_status_changed
+from blog.comments.submission import place_in_thread
 from blog.comments.target import CommentTarget
-from blog.comments.thread_cache import thread_version_column
+from blog.comments.thread_cache import VersionedCache, thread_version_column, touch_thread
 
-__all__ = ["Comment", "CommentStatus", "CommentTarget", "Comments", "comment_edited", "comment_posted",
-           "comment_status_changed", "serve_target_page", "thread_version_column"]
+# The public API: a host imports these names from ``blog.comments`` and nothing from its modules.
+__all__ = [
+    # The extension, what it is told a page is, and its comments.
+    "Comments", "CommentTarget", "Comment", "CommentStatus",
+    # Its signals (blinker), sent by the app.
+    "comment_posted", "comment_status_changed", "comment_edited", "comment_erased",
+    # Whole pages and feeds kept per worker and checked against versions.
+    "serve_target_page", "thread_version_column", "VersionedCache", "atom_response", "FEED_LENGTH",
+    # The forms' text rules, for a host's own forms and importers.
+    "single_line", "reject_control_characters", "one_line", "is_web_address", "FORBIDDEN_CHARACTERS",
+    "NOT_IN_ONE_LINE", "AUTHOR_MAX", "EMAIL_MAX", "URL_MAX",
+    # For importers: hang a comment in its thread, and tell the caches a thread changed.
+    "place_in_thread", "touch_thread",
+]

@@ -2,7 +2,9 @@
 
 from flask import abort
 
+from blog.comments import cli
 from blog.comments.admin_views import bp as admin_bp
+from blog.comments.models import CommentStatus, approved_counts, comments_in_status, status_counts
 from blog.comments.moderation import ModerationPolicy
 from blog.comments.notifications import notify_moderators
 from blog.comments.page_cache import new_slots
@@ -12,6 +14,7 @@ from blog.comments.signals import comment_posted, comment_status_changed
 from blog.comments.thread_cache import VersionedCache
 from blog.comments.translation import markup_gettext, markup_ngettext
 from blog.comments.views import bp, notices_bp
+from blog.extensions import db
 
 DEFAULTS = {
     # "first-time": approve authors with an earlier approved comment; "all": hold all; "none": approve all.
@@ -69,7 +72,13 @@ class Comments:
     ``moderator_required`` (its view decorator for moderators only), ``moderator_loader`` (the
     signed-in moderator's name, for the log) and ``targets_resolver`` (thread keys to targets,
     to name each comment's page in the queue).
+
+    It also gives the host what a host needs of it: ``exempt_csrf`` for its CSRF protection, its
+    ``commands`` for the host's CLI group, and counts for the host's own pages.
     """
+
+    # The plugin's commands (resanitize, purge, privacy export|erase), for the host to attach to its group.
+    commands = tuple(cli.commands)
 
     def __init__(self, app=None):
         self._load_target = None
@@ -134,6 +143,23 @@ class Comments:
 
     def moderator_name(self) -> str:
         return self.current_moderator() or "moderator"
+
+    def exempt_csrf(self, csrf):
+        """Let the links of reply-notice mail past the host's CSRFProtect: mail clients unsubscribe with
+        a bare POST (RFC 8058), with no cookie and no token, and each link's signed token is its proof."""
+        csrf.exempt(notices_bp)
+
+    def approved_counts(self, keys) -> dict[str, int]:
+        """How many comments each thread shows, by key, in one query: for a host's list of pages."""
+        return dict(db.session.execute(approved_counts(keys)).all()) if keys else {}
+
+    def status_counts(self) -> dict[CommentStatus, int]:
+        """How many comments stand in each status, every status present."""
+        return {status: 0 for status in CommentStatus} | dict(db.session.execute(status_counts()).all())
+
+    def newest(self, status: CommentStatus, limit: int) -> list:
+        """The newest comments in one status, for a host's dashboard."""
+        return db.session.scalars(comments_in_status(status).limit(limit)).all()
 
     def resolve_targets(self, keys) -> dict:
         return self._resolve_targets(keys) if self._resolve_targets and keys else {}

@@ -2,9 +2,10 @@
 
 from flask import Blueprint, current_app, url_for
 
-from blog.comments.feeds import FEED_LENGTH, absolute, atom_response
+from blog.comments import FEED_LENGTH, atom_response
 from blog.extensions import db
 from blog.posts.models import published_posts
+from blog.urls import absolute_url
 
 bp = Blueprint("feeds", __name__)
 
@@ -14,7 +15,7 @@ def posts_feed():
     """The newest published posts, as Atom."""
     posts = db.session.scalars(published_posts().limit(FEED_LENGTH)).all()
     entries = [
-        {"title": post.title, "link": absolute(url_for("posts.detail", slug=post.slug)),
+        {"title": post.title, "link": absolute_url("posts.detail", slug=post.slug),
          "published": post.published_at, "updated": max(post.updated_at, post.published_at),
          "author": current_app.config["BLOG_TITLE"], "html": post.body_html}
         for post in posts
