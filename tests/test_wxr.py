@@ -470,7 +470,7 @@ def test_a_failure_while_writing_rolls_everything_back(matrix_app, tmp_path, mon
     with matrix_app.app_context():
         make_post(slug="kept")
     before = stored(matrix_app)
-    monkeypatch.setattr("blog.wxr.touch_thread", fail)
+    monkeypatch.setattr("blog.wxr.importer.touch_thread", fail)
     result = import_file(matrix_app, write(tmp_path, wxr(*BLOG)))
     assert result.exit_code != 0
     assert isinstance(result.exception, RuntimeError)

@@ -30,6 +30,7 @@ from blog.comments.forms import (
     FORBIDDEN_CHARACTERS,
     NOT_IN_ONE_LINE,
     URL_MAX,
+    commenter_details,
     is_web_address,
     one_line,
     reject_control_characters,
@@ -53,6 +54,7 @@ __all__ = [
     # The forms' text rules, for a host's own forms and importers.
     "single_line", "reject_control_characters", "one_line", "is_web_address", "FORBIDDEN_CHARACTERS",
     "NOT_IN_ONE_LINE", "AUTHOR_MAX", "EMAIL_MAX", "URL_MAX",
-    # For importers: hang a comment in its thread, and tell the caches a thread changed.
-    "place_in_thread", "touch_thread",
+    # For importers: what the comment form keeps of a commenter's details, hang a comment in its thread,
+    # and tell the caches a thread changed.
+    "commenter_details", "place_in_thread", "touch_thread",
 ]
