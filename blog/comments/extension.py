@@ -50,16 +50,23 @@ DEFAULTS = {
     "COMMENTS_SITE_TITLE": "Blog",
     # The address stored with a moderator's reply (never shown).
     "COMMENTS_SITE_EMAIL": "",
-    # The SMTP server for notifications (Flask-Mail's setting names).
-    "MAIL_SERVER": "localhost",
-    "MAIL_PORT": 25,
-    "MAIL_USE_TLS": False,
-    "MAIL_USE_SSL": False,
-    "MAIL_USERNAME": None,
-    "MAIL_PASSWORD": None,
-    "MAIL_DEFAULT_SENDER": "blog@localhost",
-    # Seconds to wait on the mail server before giving up (and logging).
-    "MAIL_TIMEOUT": 10,
+    # Mail: the plugin's own names, so a host's Flask-Mail keeps MAIL_*; None reads it (notifications.MailSettings).
+    # The SMTP server for notifications; None: MAIL_SERVER, else "localhost".
+    "COMMENTS_MAIL_SERVER": None,
+    # Its port; None: MAIL_PORT, else 25.
+    "COMMENTS_MAIL_PORT": None,
+    # Whether to switch to TLS once connected (STARTTLS); None: MAIL_USE_TLS, else no.
+    "COMMENTS_MAIL_USE_TLS": None,
+    # Whether to connect over TLS from the start (SMTPS); None: MAIL_USE_SSL, else no.
+    "COMMENTS_MAIL_USE_SSL": None,
+    # The name to log in with ("": no login); None: MAIL_USERNAME, else no login.
+    "COMMENTS_MAIL_USERNAME": None,
+    # Its password; None: MAIL_PASSWORD, else none.
+    "COMMENTS_MAIL_PASSWORD": None,
+    # The From address of every mail; None: MAIL_DEFAULT_SENDER, else "blog@localhost".
+    "COMMENTS_MAIL_DEFAULT_SENDER": None,
+    # Seconds to wait on the mail server before giving up (and logging); None: MAIL_TIMEOUT, else 10.
+    "COMMENTS_MAIL_TIMEOUT": None,
 }
 
 

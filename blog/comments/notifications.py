@@ -14,6 +14,7 @@ raised into the request that decided it.
 
 import smtplib
 import threading
+from dataclasses import dataclass, field, fields
 from email import policy
 from email.errors import HeaderParseError
 from email.headerregistry import Address
@@ -35,6 +36,34 @@ _WAITING = "comments.mail_after_commit"
 # would be written as encoded-words, which mail clients do not read as its link. Set once a message is
 # built: its body, encoded when it is set, keeps MIME's 76-character lines.
 MAIL_POLICY = policy.default.clone(max_line_length=998)
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """The SMTP server and From address to mail with, read in the request: the mail thread has no app."""
+
+    server: str = "localhost"
+    port: int = 25
+    use_tls: bool = False
+    use_ssl: bool = False
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)  # out of the repr, so out of any log
+    default_sender: str = "blog@localhost"
+    timeout: float = 10
+
+
+def mail_settings() -> MailSettings:
+    """The COMMENTS_MAIL_* settings, each left at None read from the host's MAIL_* of its name, else defaulted."""
+    config = current_app.config
+    chosen = {}
+    for setting in fields(MailSettings):
+        fallback = f"MAIL_{setting.name.upper()}"
+        value = config.get(f"COMMENTS_{fallback}")
+        if value is None:
+            value = config.get(fallback)
+        if value is not None:
+            chosen[setting.name] = value
+    return MailSettings(**chosen)
 
 
 def notify_moderators(app, comment, target):
@@ -90,16 +119,16 @@ def _held_comment_message(comment, target) -> EmailMessage:
     return message
 
 
-def send_mail(settings: dict, message: EmailMessage, logger, purpose: str):
-    """Hand one message to the SMTP server the MAIL_* settings name; log what failed (``purpose``), never
-    raise: this runs on a thread of its own, where nobody would see an exception."""
-    smtp_class = smtplib.SMTP_SSL if settings["MAIL_USE_SSL"] else smtplib.SMTP
+def send_mail(settings: MailSettings, message: EmailMessage, logger, purpose: str):
+    """Hand one message to the SMTP server ``settings`` name; log what failed (``purpose``), never raise:
+    this runs on a thread of its own, where nobody would see an exception."""
+    smtp_class = smtplib.SMTP_SSL if settings.use_ssl else smtplib.SMTP
     try:
-        with smtp_class(settings["MAIL_SERVER"], settings["MAIL_PORT"], timeout=settings["MAIL_TIMEOUT"]) as smtp:
-            if settings["MAIL_USE_TLS"]:
+        with smtp_class(settings.server, settings.port, timeout=settings.timeout) as smtp:
+            if settings.use_tls:
                 smtp.starttls()
-            if settings["MAIL_USERNAME"]:
-                smtp.login(settings["MAIL_USERNAME"], settings["MAIL_PASSWORD"])
+            if settings.username:
+                smtp.login(settings.username, settings.password)
             smtp.send_message(message)
     except Exception:
         logger.exception("Could not %s (%s)", purpose, message["Subject"])
@@ -113,7 +142,7 @@ def new_message(recipients, subject: str) -> EmailMessage:
         raise ValueError("no clean address to send to")
     message = EmailMessage()
     message["Subject"] = one_line(subject)
-    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    message["From"] = mail_settings().default_sender
     message["To"] = addresses
     return message
 
@@ -131,11 +160,6 @@ def _built(purpose: str, build, *args) -> EmailMessage | None:
         return None
 
 
-def _mail_settings() -> dict:
-    config = current_app.config
-    return {name: config[name] for name in config if name.startswith("MAIL_")}
-
-
 def path_for(endpoint: str, **values) -> str:
     """``url_for``'s path, also outside a request (a moderator's change made from a script)."""
     if has_request_context():
@@ -148,7 +172,7 @@ def send_now(purpose: str, build, *args):
     """Build the message (``build(*args)``) and send it on a thread of its own: a slow mail server never
     holds up the request."""
     if (message := _built(purpose, build, *args)) is not None:
-        threading.Thread(target=send_mail, args=(_mail_settings(), message, current_app.logger, purpose),
+        threading.Thread(target=send_mail, args=(mail_settings(), message, current_app.logger, purpose),
                          name="comments-mail").start()
 
 
@@ -156,7 +180,7 @@ def send_after_commit(purpose: str, build, *args):
     """Build the message now (the session can still be read) and send it once the current transaction
     commits; never, if it does not."""
     if (message := _built(purpose, build, *args)) is not None:
-        db.session.info.setdefault(_WAITING, []).append((_mail_settings(), message, current_app.logger, purpose))
+        db.session.info.setdefault(_WAITING, []).append((mail_settings(), message, current_app.logger, purpose))
 
 
 @event.listens_for(Session, "after_commit")

@@ -20,12 +20,12 @@ import re
 import secrets
 import time
 
-from flask import current_app, g, make_response, request, session
+from flask import current_app, make_response, request, session
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 
 from blog.comments.cookies import has_own_cookies
-from blog.comments.section import requested_page
+from blog.comments.section import requested_page, section_state
 from blog.comments.submission import is_open
 from blog.comments.thread_cache import VersionedCache, thread_version
 from blog.comments.timing import issue_form_stamp
@@ -72,11 +72,11 @@ def serve_target_page(target, version, render, thread: int | None = None):
     parts = rendered_pages().get(key, thread)
     if parts is None:
         html = render()
-        if g.get("comments_is_personal"):
+        if section_state().is_personal:
             return make_response(html)
         parts = _page_parts(html)
         rendered_pages().put(key, thread, parts, size=sum(map(len, parts)))
-    g.comments_rendered = True
+    section_state().has_section = True
     has_form = len(parts) > 1
     return revalidated(make_response(_fill(parts) if has_form else parts[0]), _etag(key, thread, has_form))
 
@@ -110,7 +110,7 @@ def revalidated(response, etag: str | None = None):
 def _page_parts(html: str) -> tuple[bytes, ...]:
     """The page as every reader sees it, encoded once (encoding a page costs more than filling it),
     and split around the slots where each reader's token and stamp go."""
-    stamp = g.get("comments_form_stamp")
+    stamp = section_state().form_stamp
     if not stamp:
         return (html.encode(),)
     csrf_slot, stamp_slot = _slots()

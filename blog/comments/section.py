@@ -29,6 +29,25 @@ MAX_PAGE = 1_000_000
 
 
 @dataclass
+class SectionState:
+    """What this request's section left for the page cache and the headers (the renderer: render_comments_section)."""
+
+    has_section: bool = False
+    """Whether the page shows a section: set by the renderer and serve_target_page, read by mark_personal_responses."""
+    is_personal: bool = False
+    """Whether it is this browser's own: set by the renderer, read by serve_target_page and mark_personal_responses."""
+    form_stamp: str | None = None
+    """The stamp its form was served with (None: no form): set by the renderer, swapped for a slot by the page cache."""
+
+
+def section_state() -> SectionState:
+    """This request's SectionState, kept as ``g.comments_section_state`` and created on first use."""
+    if "comments_section_state" not in g:
+        g.comments_section_state = SectionState()
+    return g.comments_section_state
+
+
+@dataclass
 class ThreadNode:
     """A comment with the replies shown under it."""
 
@@ -85,12 +104,13 @@ def render_comments_section(target: CommentTarget, form: CommentForm | None = No
 
     remembered = remembered_author()
     replying_to = None
+    state = section_state()
     if is_target_open:  # a closed thread has no form: no CSRF token, so no session for its readers
         form, replying_to = prepare_form(target, form, remembered)
-        g.comments_form_stamp = form.issued.data  # blog.comments.page_cache swaps it for a slot
+        state.form_stamp = form.issued.data
     # What this browser alone may see (its held comments, its own details) must not be cached for others.
-    g.comments_is_personal = bool(held_ids or remembered or (form is not None and form.is_submitted()))
-    g.comments_rendered = True
+    state.is_personal = bool(held_ids or remembered or (form is not None and form.is_submitted()))
+    state.has_section = True
     return Markup(render_template(
         "comments/_section.html", target=target, thread_html=thread_html, form=form, replying_to=replying_to,
         page=page, page_url=page_url, is_open=is_target_open,
@@ -148,9 +168,10 @@ def requested_page(parameter: str = "comments_page") -> int:
 
 def mark_personal_responses(response):
     """Pages with a visitor's own details or held comments are private; all with comments vary by cookie."""
-    if g.get("comments_rendered"):
+    state = section_state()
+    if state.has_section:
         response.vary.add("Cookie")
-        if g.get("comments_is_personal"):
+        if state.is_personal:
             response.cache_control.private = True
             response.cache_control.no_store = True
     return response

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from blog.comments import Comment, CommentStatus, comment_posted
+from blog.comments.notifications import MailSettings, mail_settings
 from blog.extensions import db
 from tests.factories import make_comment
 from tests.mail import assert_clean_headers, logged_errors
@@ -205,6 +206,37 @@ def test_silent_mail_server_does_not_delay_the_reader(notify, client, mail_error
         join_mail_threads()
     [record] = mail_errors()
     assert record.exc_info and issubclass(record.exc_info[0], OSError)
+
+
+def test_comments_mail_settings_win_over_the_hosts_mail_ones(notify, mailbox, reader, mail_errors):
+    """COMMENTS_MAIL_* name the plugin's server and sender, whatever the host's MAIL_* (Flask-Mail's) say."""
+    notify.config.update(COMMENTS_MAIL_SERVER=mailbox.host, COMMENTS_MAIL_PORT=mailbox.port,
+                         COMMENTS_MAIL_DEFAULT_SENDER="comments@example.org",
+                         MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())
+    assert reader.post(**HELD).status_code == 303
+    join_mail_threads()
+    [message] = mailbox.wait_for(1)
+    assert message["From"] == "comments@example.org"
+    assert mail_errors() == []
+
+
+@pytest.mark.parametrize(("settings", "expected"), [
+    ({}, MailSettings()),
+    ({"MAIL_SERVER": "smtp.example.org", "MAIL_PORT": 2525, "MAIL_USE_TLS": True, "MAIL_USERNAME": "blog"},
+     MailSettings(server="smtp.example.org", port=2525, use_tls=True, username="blog")),
+    ({"MAIL_SERVER": "smtp.example.org", "COMMENTS_MAIL_SERVER": "mail.example.org",
+      "MAIL_USE_TLS": True, "COMMENTS_MAIL_USE_TLS": False, "MAIL_USERNAME": "blog", "COMMENTS_MAIL_USERNAME": ""},
+     MailSettings(server="mail.example.org", use_tls=False, username="")),
+], ids=["neither-set", "mail-alone", "comments-mail-wins-even-when-false"])
+def test_each_mail_setting_is_its_comments_one_else_the_hosts_mail_one_else_its_default(host_app, settings, expected):
+    host_app.config.update(settings)
+    with host_app.app_context():
+        assert mail_settings() == expected
+
+
+def test_the_plugin_leaves_the_mail_settings_to_the_host(host_app):
+    """It sets defaults for its COMMENTS_MAIL_* only: a host's Flask-Mail gets no MAIL_* value from it."""
+    assert [name for name in host_app.config if name.startswith("MAIL_")] == []
 
 
 @pytest.mark.parametrize(("field", "line"), [
