@@ -20,6 +20,10 @@ and in the page's template: ``{{ comments_section(target, form) }}``. A view tha
 each reader (blog.comments.page_cache). For the moderation desk at
 /admin/comments, also register ``comments.moderator_required(view_decorator)``,
 ``@comments.moderator_loader`` and ``@comments.targets_resolver`` (see ``Comments``).
+
+To veto or re-status a reader's comment before it is stored (a spam service, say), connect to
+``comment_will_be_posted``: set ``comment.status`` (and ``status_reason``), or return a reason to
+refuse it (403, the form kept). The other signals tell of what is done (blog.comments.signals).
 """
 
 from blog.comments.extension import Comments
@@ -38,7 +42,13 @@ from blog.comments.forms import (
 )
 from blog.comments.models import Comment, CommentStatus
 from blog.comments.page_cache import serve_target_page
-from blog.comments.signals import comment_edited, comment_erased, comment_posted, comment_status_changed
+from blog.comments.signals import (
+    comment_edited,
+    comment_erased,
+    comment_posted,
+    comment_status_changed,
+    comment_will_be_posted,
+)
 from blog.comments.submission import place_in_thread
 from blog.comments.target import CommentTarget
 from blog.comments.thread_cache import VersionedCache, thread_version_column, touch_thread
@@ -48,7 +58,7 @@ __all__ = [
     # The extension, what it is told a page is, and its comments.
     "Comments", "CommentTarget", "Comment", "CommentStatus",
     # Its signals (blinker), sent by the app.
-    "comment_posted", "comment_status_changed", "comment_edited", "comment_erased",
+    "comment_will_be_posted", "comment_posted", "comment_status_changed", "comment_edited", "comment_erased",
     # Whole pages and feeds kept per worker and checked against versions.
     "serve_target_page", "thread_version_column", "VersionedCache", "atom_response", "FEED_LENGTH",
     # The forms' text rules, for a host's own forms and importers.

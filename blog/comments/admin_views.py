@@ -11,7 +11,7 @@ from blog.comments.forms import (
     PrivacyRequestForm,
     normalize,
 )
-from blog.comments.models import Comment, CommentStatus, comments_in_status, log_entries
+from blog.comments.models import Comment, CommentStatus, ModerationAction, comments_in_status, log_entries
 from blog.comments.moderation import TRANSITIONS, apply_action, can_apply, edit_comment
 from blog.comments.privacy import erase_person, export_person
 from blog.comments.section import requested_page
@@ -77,7 +77,7 @@ def moderate(comment_id, action):
     if not ModerationForm().validate_on_submit():
         abort(400)
     comment = db.get_or_404(Comment, comment_id)
-    if not apply_action(action, comment, _moderator()):
+    if not apply_action(ModerationAction(action), comment, _moderator()):
         abort(409, _("A comment in this status cannot be moved that way."))
     db.session.commit()
     return _back_to_queue()
@@ -123,7 +123,7 @@ def reply(comment_id):
         abort(409, _("A comment in this status cannot be moved that way."))
     moderator = _moderator()
     if comment.status is CommentStatus.PENDING:
-        apply_action("approve", comment, moderator)
+        apply_action(ModerationAction.APPROVE, comment, moderator)
     reply = reply_as_moderator(comment, form.comment.data, moderator)
     db.session.commit()
     target = current_app.extensions["comments"].resolve_targets({reply.target_key}).get(reply.target_key)

@@ -99,7 +99,8 @@ class Comments:
     def init_app(self, app):
         for key, value in DEFAULTS.items():
             app.config.setdefault(key, value)
-        ModerationPolicy(app.config)  # a bad setting fails at start-up, not on a reader's comment
+        # Built here, so a bad setting fails at start-up, not on a reader's comment.
+        app.extensions["comments.policy"] = ModerationPolicy(app.config)
         app.extensions["comments"] = self
         app.extensions["comments.rendered_threads"] = VersionedCache()
         app.extensions["comments.rendered_pages"] = VersionedCache()

@@ -12,21 +12,22 @@ from blog.extensions import db, utcnow
 
 
 def flood_keys(ip: str | None, email: str) -> list[str]:
+    """The keys a commenter is limited by: their IP (when known) and their email address."""
     return [key for key in (f"ip:{ip}" if ip else None, f"email:{email}") if key]
 
 
 def claim(keys: list[str], seconds: int) -> int | None:
     """Mark each key busy for ``seconds``; None when all were free, else seconds until one frees.
 
-    A refused claim rolls the session back: the caller stores nothing.
+    A refused claim undoes its own marks (a savepoint) and leaves the caller's transaction usable, for the
+    caller to end: on PostgreSQL a failed insert would otherwise abort the whole transaction.
     """
     now = utcnow()
     db.session.execute(delete(FloodMark).where(FloodMark.key.in_(keys), FloodMark.until <= now))
-    db.session.add_all(FloodMark(key=key, until=now + timedelta(seconds=seconds)) for key in keys)
     try:
-        db.session.flush()
+        with db.session.begin_nested():
+            db.session.add_all(FloodMark(key=key, until=now + timedelta(seconds=seconds)) for key in keys)
     except IntegrityError:
-        db.session.rollback()
         busy_until = db.session.scalar(select(FloodMark.until).where(FloodMark.key.in_(keys))
                                        .order_by(FloodMark.until.desc()).limit(1))
         return max(1, math.ceil((busy_until - utcnow()).total_seconds())) if busy_until else 1

@@ -18,7 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from blog.comments.models import approved_comment
+from blog.comments.models import ModerationAction, approved_comment
 from blog.comments.moderation import TRANSITIONS
 from blog.comments.translation import lazy_gettext as _l
 from blog.extensions import ID_MAX, Form, db
@@ -198,7 +198,7 @@ class ModerationForm(Form):
 class BulkModerationForm(Form):
     """One action on the comments ticked in the queue."""
 
-    action = SelectField(choices=list(TRANSITIONS))
+    action = SelectField(choices=list(TRANSITIONS), coerce=ModerationAction)
     ids = SelectMultipleField(coerce=required_id, validate_choice=False)
 
 

@@ -18,6 +18,19 @@ class CommentStatus(StrEnum):
     TRASH = "trash"
 
 
+class ModerationAction(StrEnum):
+    """What a moderator did to a comment: a transition (blog.comments.moderation.TRANSITIONS), an edit or a reply."""
+
+    APPROVE = "approve"
+    UNAPPROVE = "unapprove"
+    SPAM = "spam"
+    TRASH = "trash"
+    RESTORE = "restore"
+    DELETE = "delete"
+    EDIT = "edit"
+    REPLY = "reply"
+
+
 class Comment(db.Model):
     """A reader's comment on a target (a post, or any page the host names by a key)."""
 
@@ -73,8 +86,8 @@ class ModerationLogEntry(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     comment_id: Mapped[int] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"), index=True)
     moderator: Mapped[str] = mapped_column(String(100))
-    # A transition's name ("approve", "spam", …), "edit" or "reply".
-    action: Mapped[str] = mapped_column(String(20))
+    action: Mapped[ModerationAction] = mapped_column(
+        Enum(ModerationAction, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]))
     old_status: Mapped[str] = mapped_column(String(20))
     new_status: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

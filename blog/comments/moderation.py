@@ -1,10 +1,18 @@
-"""Moderation: the policy that gives a new comment its status (DESIGN.md section 3), and the
+"""Moderation: the policy that decides what becomes of a new comment (DESIGN.md section 3), and the
 transitions moderators move comments through afterwards (section 4), each logged and signalled."""
 
 from flask import current_app
 
-from blog.comments import spam
-from blog.comments.models import Comment, CommentStatus, ModerationLogEntry, earlier_approved, thread_of
+from blog.comments import guard, spam
+from blog.comments.guard import Refusal
+from blog.comments.models import (
+    Comment,
+    CommentStatus,
+    ModerationAction,
+    ModerationLogEntry,
+    earlier_approved,
+    thread_of,
+)
 from blog.comments.signals import comment_edited, comment_status_changed
 from blog.comments.spam import Verdict
 from blog.comments.thread_cache import touch_thread
@@ -16,54 +24,68 @@ MODES = ("first-time", "all", "none")
 _PENDING, _APPROVED, _SPAM, _TRASH = CommentStatus
 # action: (the statuses it may start from, the status it leads to; None removes the comment for good).
 TRANSITIONS = {
-    "approve": ({_PENDING, _SPAM, _TRASH}, _APPROVED),
-    "unapprove": ({_APPROVED}, _PENDING),
-    "spam": ({_PENDING, _APPROVED, _TRASH}, _SPAM),
-    "trash": ({_PENDING, _APPROVED, _SPAM}, _TRASH),
-    "restore": ({_SPAM, _TRASH}, _PENDING),
-    "delete": ({_SPAM, _TRASH}, None),
+    ModerationAction.APPROVE: ({_PENDING, _SPAM, _TRASH}, _APPROVED),
+    ModerationAction.UNAPPROVE: ({_APPROVED}, _PENDING),
+    ModerationAction.SPAM: ({_PENDING, _APPROVED, _TRASH}, _SPAM),
+    ModerationAction.TRASH: ({_PENDING, _APPROVED, _SPAM}, _TRASH),
+    ModerationAction.RESTORE: ({_SPAM, _TRASH}, _PENDING),
+    ModerationAction.DELETE: ({_SPAM, _TRASH}, None),
 }
 
 
 class ModerationPolicy:
-    """Decide a new comment's status from the COMMENTS_* settings, in WordPress's order:
-    disallowed words trash it, then a sprung bot trap marks spam, then any hold rule holds it."""
+    """What becomes of a reader's comment, as django's moderator has it: ``refusal`` says why it is not
+    taken at all, ``decide`` gives it the status it is stored with. It composes the spam guard's checks
+    with the word, link and first-time rules of the COMMENTS_* settings.
+
+    Built once per app by ``Comments.init_app``, so a bad setting fails at start-up; the settings
+    themselves are read at each decision, so one changed on the running app applies at once.
+    """
 
     def __init__(self, config):
-        self.mode = config["COMMENTS_MODERATION"]
-        if self.mode not in MODES:
-            raise ValueError(f"COMMENTS_MODERATION must be one of {', '.join(MODES)}, not {self.mode!r}")
-        self.max_links = config["COMMENTS_MAX_LINKS"]
-        self.moderation_words = config["COMMENTS_MODERATION_WORDS"]
-        self.disallowed_words = config["COMMENTS_DISALLOWED_WORDS"]
+        mode = config["COMMENTS_MODERATION"]
+        if mode not in MODES:
+            raise ValueError(f"COMMENTS_MODERATION must be one of {', '.join(MODES)}, not {mode!r}")
+        self.config = config
 
-    def decide(self, comment: Comment, *, bot_verdict: Verdict | None = None) -> Verdict:
-        """The status for a comment about to be stored; ``bot_verdict`` is what the form's bot traps found."""
+    def decide(self, comment: Comment, *, is_honeypot_filled: bool, form_stamp: str | None) -> Verdict:
+        """The status for a comment about to be stored, in WordPress's order: disallowed words trash it,
+        then a sprung bot trap of its form (the honeypot, the stamp) marks it spam, then any hold rule holds it."""
+        config = self.config
         return (
-            spam.disallowed_word(comment, self.disallowed_words)
-            or bot_verdict
+            spam.disallowed_word(comment, config["COMMENTS_DISALLOWED_WORDS"])
+            or guard.honeypot(is_honeypot_filled)
+            or guard.form_time(form_stamp, config["COMMENTS_MIN_FILL_SECONDS"], config["COMMENTS_FORM_MAX_AGE"])
             or self._hold_rule(comment)
             or Verdict(CommentStatus.APPROVED, "")
         )
 
+    def refusal(self, comment: Comment, *, is_moderator: bool) -> Refusal | None:
+        """Why a comment is not taken: a duplicate, or a flood (moderators are exempt). These checks must
+        see every other writer, so they run in the transaction that stores the comment; a flood check
+        that passes marks the commenter busy in it."""
+        return guard.duplicate(comment) or (
+            None if is_moderator else guard.too_soon(comment, self.config["COMMENTS_FLOOD_SECONDS"]))
+
     def _hold_rule(self, comment: Comment) -> Verdict | None:
-        if self.mode == "all":
+        mode = self.config["COMMENTS_MODERATION"]
+        if mode == "all":
             return Verdict(CommentStatus.PENDING, "every comment is held")
-        held = (spam.too_many_links(comment, self.max_links)
-                or spam.moderation_word(comment, self.moderation_words))
-        if held or self.mode == "none":
+        held = (spam.too_many_links(comment, self.config["COMMENTS_MAX_LINKS"])
+                or spam.moderation_word(comment, self.config["COMMENTS_MODERATION_WORDS"]))
+        if held or mode == "none":
             return held
         if db.session.scalar(earlier_approved(comment.author, comment.email)) is None:
             return Verdict(CommentStatus.PENDING, "first comment by this author")
         return None
 
 
-def can_apply(action: str, comment: Comment) -> bool:
+def can_apply(action: ModerationAction, comment: Comment) -> bool:
     """Whether ``action`` is a transition that may start from the comment's status."""
     return action in TRANSITIONS and comment.status in TRANSITIONS[action][0]
 
 
-def apply_action(action: str, comment: Comment, moderator: str) -> bool:
+def apply_action(action: ModerationAction, comment: Comment, moderator: str) -> bool:
     """Move a comment as a moderator asked; False (and nothing changed) when the move is not allowed."""
     if not can_apply(action, comment):
         return False
@@ -89,13 +111,13 @@ def edit_comment(comment: Comment, author: str, email: str, url: str, text: str,
         comment.wants_reply_notice, comment.notice_confirmed_at = False, None
     comment.author, comment.email, comment.url = author, email.lower(), url
     comment.body_raw, comment.body_html = text, clean_comment(text)
-    log_action(comment, "edit", moderator, comment.status)
+    log_action(comment, ModerationAction.EDIT, moderator, comment.status)
     touch_thread(comment.target_key)
     db.session.flush()
     comment_edited.send(current_app._get_current_object(), comment=comment, moderator=moderator)
 
 
-def log_action(comment: Comment, action: str, moderator: str, old_status: CommentStatus):
+def log_action(comment: Comment, action: ModerationAction, moderator: str, old_status: CommentStatus):
     """Write who did what to the comment into its moderation log."""
     db.session.add(ModerationLogEntry(comment_id=comment.id, moderator=moderator[:100], action=action,
                                       old_status=old_status, new_status=comment.status))

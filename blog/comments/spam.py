@@ -1,4 +1,7 @@
-"""Checks on a new comment, each pure: a ``Verdict`` (status and reason) when it applies, else None."""
+"""Checks on what a new comment says, each pure: a ``Verdict`` (status and reason) when it applies, else None.
+
+The checks on how it was sent (bot traps, duplicates, floods) are the guard's (blog.comments.guard).
+"""
 
 from typing import NamedTuple
 
@@ -23,23 +26,6 @@ def _searchable_text(comment: Comment) -> str:
 
 def _first_word_in(text: str, words) -> str | None:
     return next((word for word in (w.strip() for w in words) if word and word.casefold() in text), None)
-
-
-def honeypot(is_filled: bool) -> Verdict | None:
-    """A filled honeypot is a bot."""
-    return Verdict(CommentStatus.SPAM, "honeypot field filled") if is_filled else None
-
-
-def form_timing(age: float | None, min_seconds: float, max_seconds: float) -> Verdict | None:
-    """A form sent sooner than a person could fill it, later than it lives, or with a forged or missing
-    stamp is a bot's."""
-    if age is None:
-        return Verdict(CommentStatus.SPAM, "form stamp missing or forged")
-    if age < min_seconds:
-        return Verdict(CommentStatus.SPAM, f"form sent {age:.0f} s after it was served")
-    if age > max_seconds:
-        return Verdict(CommentStatus.SPAM, "form older than its lifetime")
-    return None
 
 
 def disallowed_word(comment: Comment, words) -> Verdict | None:

@@ -1,20 +1,32 @@
 """Posting a comment: the one place the flow lives, from a validated form to a stored comment."""
 
-from flask import current_app, request
+from dataclasses import dataclass
 
-from blog.comments import flood, spam
-from blog.comments.forms import FORBIDDEN_CHARACTERS, CommentForm
-from blog.comments.models import Comment, CommentStatus, approved_comment, said_before
-from blog.comments.moderation import ModerationPolicy, log_action
+from flask import current_app
+
+from blog.comments.forms import FORBIDDEN_CHARACTERS, CommentForm, parse_id
+from blog.comments.guard import Refusal
+from blog.comments.models import Comment, CommentStatus, ModerationAction, approved_comment
+from blog.comments.moderation import log_action
 from blog.comments.notice_addresses import ask_for_notices
+from blog.comments.signals import comment_will_be_posted
 from blog.comments.target import CommentTarget
 from blog.comments.thread_cache import touch_thread
-from blog.comments.timing import form_age
 from blog.comments.translation import gettext as _
 from blog.extensions import db, utcnow
 from blog.sanitize import clean_comment
 
 USER_AGENT_MAX = 255
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a valid form: the comment stored (flushed, for the caller to commit), or why it was
+    refused; and the comment it answers as the writing found it (None when gone), for the page again."""
+
+    comment: Comment | None = None
+    refusal: Refusal | None = None
+    parent: Comment | None = None
 
 
 def is_open(target: CommentTarget) -> bool:
@@ -37,25 +49,20 @@ def place_in_thread(comment: Comment, parent: Comment | None, max_depth: int):
         comment.parent_id, comment.root_id, comment.depth = parent.id, parent.root_id or parent.id, parent.depth + 1
 
 
-class Refusal(Exception):
-    """A valid form that is still not taken: a duplicate (409) or too soon after the last (429)."""
+def submit_comment(target: CommentTarget, form: CommentForm, *, ip: str | None, user_agent: str,
+                   is_moderator: bool = False) -> Outcome:
+    """Store a validated comment from ``ip`` and the browser ``user_agent``, with the status the moderation
+    policy gives it, unless it is refused: a parent removed meanwhile, a duplicate, a flood (moderators are
+    exempt) or a ``comment_will_be_posted`` receiver. The caller commits (and sends ``comment_posted``) or,
+    for a refusal, rolls back.
 
-    def __init__(self, status: int, message: str, retry_after: int | None = None):
-        super().__init__(message)
-        self.status, self.message, self.retry_after = status, message, retry_after
-
-
-def submit_comment(target: CommentTarget, form: CommentForm, is_moderator: bool = False) -> Comment:
-    """Store a validated comment with the status the moderation policy gives it; the caller commits
-    and then sends ``comment_posted``. Raises ``Refusal`` for a duplicate, a flood (moderators are
-    exempt from the flood limit) or a parent removed meanwhile.
-
-    What only reads (sanitizing, the moderation rules) runs first, in the caller's transaction,
-    which this ends; the checks that must see every other writer (duplicate, flood) and the insert
-    then run in a transaction of their own, the only stretch that holds SQLite's write lock.
+    It runs in the caller's transaction. A caller on SQLite ends its reading first, so the first query
+    here begins the transaction that writes and holds the write lock: sanitizing and the pure checks
+    come before it, and only the checks that must see every other writer after it.
     """
     config = current_app.config
-    user_agent = FORBIDDEN_CHARACTERS.sub("", request.user_agent.string)[:USER_AGENT_MAX]
+    policy = current_app.extensions["comments.policy"]
+    user_agent = FORBIDDEN_CHARACTERS.sub("", user_agent)[:USER_AGENT_MAX]
     comment = Comment(
         target_key=target.key,
         author=form.author.data,
@@ -63,26 +70,20 @@ def submit_comment(target: CommentTarget, form: CommentForm, is_moderator: bool 
         url=form.url.data or "",
         body_raw=form.comment.data,
         body_html=clean_comment(form.comment.data),
-        ip=request.remote_addr,
+        ip=ip,
         user_agent=user_agent or None,
     )
-    bot_verdict = spam.honeypot(form.is_bot) or spam.form_timing(
-        form_age(form.issued.data), config["COMMENTS_MIN_FILL_SECONDS"], config["COMMENTS_FORM_MAX_AGE"])
-    comment.status, comment.status_reason = ModerationPolicy(config).decide(comment, bot_verdict=bot_verdict)
-    parent_id = form.parent_comment.id if form.parent_comment is not None else None
-    db.session.rollback()  # the reading is done; the next statement begins the writing transaction
+    comment.status, comment.status_reason = policy.decide(
+        comment, is_honeypot_filled=form.is_bot, form_stamp=form.issued.data)
 
+    parent_id = parse_id(form.parent.data)
     parent = db.session.scalar(approved_comment(target.key, parent_id)) if parent_id else None
-    form.parent_comment = parent  # as it is now, for the page shown again if this is refused
     if parent_id and parent is None:
-        raise Refusal(409, _("The comment you are replying to is not available."))
+        return Outcome(refusal=Refusal(409, _("The comment you are replying to is not available.")))
     place_in_thread(comment, parent, config["COMMENTS_THREAD_DEPTH"])
-    if said_before(comment):
-        raise Refusal(409, _("Duplicate comment detected; it looks as though you’ve already said that!"))
-    if config["COMMENTS_FLOOD_SECONDS"] and not is_moderator:
-        wait = flood.claim(flood.flood_keys(comment.ip, comment.email), config["COMMENTS_FLOOD_SECONDS"])
-        if wait is not None:
-            raise Refusal(429, _("You are posting comments too quickly. Slow down."), retry_after=wait)
+    refusal = policy.refusal(comment, is_moderator=is_moderator) or _vetoed(comment, target)
+    if refusal is not None:
+        return Outcome(refusal=refusal, parent=parent)
     if comment.status is CommentStatus.APPROVED:
         comment.approved_at = utcnow()
         touch_thread(comment.target_key)
@@ -90,7 +91,17 @@ def submit_comment(target: CommentTarget, form: CommentForm, is_moderator: bool 
     db.session.flush()
     if form.notify.data:
         ask_for_notices(comment)
-    return comment
+    return Outcome(comment=comment, parent=parent)
+
+
+def _vetoed(comment: Comment, target: CommentTarget) -> Refusal | None:
+    """Ask the ``comment_will_be_posted`` receivers: the first to give a reason refuses the comment."""
+    app = current_app._get_current_object()
+    for _receiver, reason in comment_will_be_posted.send(app, comment=comment, target=target):
+        if reason:
+            app.logger.info("A comment on %s was refused: %s", target.key, reason)
+            return Refusal(403, _("Your comment was rejected."))
+    return None
 
 
 def reply_as_moderator(parent: Comment, text: str, moderator: str) -> Comment:
@@ -102,6 +113,6 @@ def reply_as_moderator(parent: Comment, text: str, moderator: str) -> Comment:
     place_in_thread(reply, parent, current_app.config["COMMENTS_THREAD_DEPTH"])
     db.session.add(reply)
     db.session.flush()
-    log_action(reply, "reply", moderator, CommentStatus.APPROVED)
+    log_action(reply, ModerationAction.REPLY, moderator, CommentStatus.APPROVED)
     touch_thread(reply.target_key)
     return reply

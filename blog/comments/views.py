@@ -13,7 +13,7 @@ from blog.comments.page_cache import revalidated, serve_thread_feed
 from blog.comments.reply_notices import comment_to_unsubscribe, stop_address_notices, stop_notices
 from blog.comments.section import comment_page, page_url
 from blog.comments.signals import comment_posted
-from blog.comments.submission import Refusal, is_open, submit_comment
+from blog.comments.submission import is_open, submit_comment
 from blog.comments.translation import gettext as _
 from blog.extensions import begin_reading, db
 
@@ -29,9 +29,9 @@ notices_bp = Blueprint("comments_notices", __name__)
 @bp.post("/<locator>/comments")
 def submit(locator):
     """Take a reader's comment: 303 back to the page, or the page again with the errors (400), or with
-    why a valid comment was not taken (409 duplicate, 429 too soon), the reader's text kept each time."""
+    why a valid comment was not taken (409 duplicate, 429 too soon, 403 rejected), the reader's text kept."""
     comments = current_app.extensions["comments"]
-    begin_reading()  # checking the form only reads: submit_comment takes the write lock for the writing alone
+    begin_reading()  # checking the form only reads: only the writing below takes the write lock
     target = comments.load_target(locator)
     if target is None or not target.is_published:
         abort(404)
@@ -41,16 +41,21 @@ def submit(locator):
     if not form.validate_on_submit():
         return comments.render_page(target, form, 400)
 
-    try:
-        comment = submit_comment(target, form, is_moderator=comments.current_moderator() is not None)
-    except Refusal as refusal:
-        form.refusal = refusal.message
-        response = make_response(comments.render_page(target, form, refusal.status))
-        if refusal.retry_after:
-            response.headers["Retry-After"] = str(refusal.retry_after)
+    is_moderator = comments.current_moderator() is not None
+    db.session.rollback()  # the reading is done: submit_comment's first query begins the writing transaction
+    outcome = submit_comment(target, form, ip=request.remote_addr, user_agent=request.user_agent.string,
+                             is_moderator=is_moderator)
+    if outcome.refusal is not None:
+        db.session.rollback()  # nothing of a refused comment is kept, its flood marks neither
+        begin_reading()
+        form.parent_comment, form.refusal = outcome.parent, outcome.refusal.message
+        response = make_response(comments.render_page(target, form, outcome.refusal.status))
+        if outcome.refusal.retry_after:
+            response.headers["Retry-After"] = str(outcome.refusal.retry_after)
         return response
     db.session.commit()
     begin_reading()  # the handlers and the answer only read: no second wait for the write lock
+    comment = outcome.comment
     comment_posted.send(current_app._get_current_object(), comment=comment, target=target)
     location = page_url(target, comment_page(comment))
     if comment.is_approved:

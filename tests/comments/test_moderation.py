@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from blog.comments import Comment, CommentStatus
 from blog.comments.moderation import ModerationPolicy
+from blog.comments.spam import Verdict
 from blog.extensions import db
 from tests.factories import make_comment
 
@@ -118,3 +119,15 @@ def test_unknown_mode_fails_at_start_up(tmp_path):
 
     with pytest.raises(ValueError, match="COMMENTS_MODERATION"):
         make_app(tmp_path, COMMENTS_MODERATION="maybe")
+
+
+def test_every_comment_is_decided_by_the_policy_built_at_start_up(app, reader, post):
+    class HoldEverything(ModerationPolicy):
+        def decide(self, comment, **form_traps):
+            return Verdict(CommentStatus.PENDING, "the host holds everything")
+
+    configure(app, COMMENTS_MODERATION="none")
+    app.extensions["comments.policy"] = HoldEverything(app.config)
+    reader.post()
+    comment = last_comment(app)
+    assert (comment.status, comment.status_reason) == (CommentStatus.PENDING, "the host holds everything")

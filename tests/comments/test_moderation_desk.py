@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from blog.comments import Comment, CommentStatus
-from blog.comments.models import ModerationLogEntry
+from blog.comments.models import ModerationAction, ModerationLogEntry
 from blog.comments.moderation import TRANSITIONS
 from blog.extensions import db, utcnow
 from blog.posts.models import Post
@@ -102,6 +102,18 @@ def desk(app, admin, post):
 def test_the_six_actions_are_the_documented_ones():
     assert list(TRANSITIONS) == ACTIONS
     assert TRANSITIONS["delete"][0] == {SPAM, TRASH}, "delete is only from spam or trash (DESIGN.md section 4)"
+
+
+def test_the_log_reads_back_each_action_as_a_moderation_action(app, desk, post):
+    assert [type(action) for action in TRANSITIONS] == [ModerationAction] * len(ACTIONS)
+    comment_id = add(app, post, status=PENDING)
+    send(desk, f"/admin/comments/{comment_id}/approve")
+    send(desk, f"/admin/comments/{comment_id}/edit", **EDITED)
+    send(desk, f"/admin/comments/{comment_id}/reply", comment="Thanks.")
+    with app.app_context():
+        actions = db.session.scalars(select(ModerationLogEntry.action).order_by(ModerationLogEntry.id)).all()
+    assert actions == [ModerationAction.APPROVE, ModerationAction.EDIT, ModerationAction.REPLY]
+    assert [type(action) for action in actions] == [ModerationAction] * 3
 
 
 @pytest.mark.parametrize("start", list(CommentStatus), ids=str)

@@ -1,6 +1,22 @@
-"""Signals: comment_posted fires once per stored comment, with the comment and its target."""
+"""Signals: comment_will_be_posted can veto or re-status a comment before it is stored, and
+comment_posted fires once per stored comment, after the commit, with the comment and its target."""
 
-from blog.comments import CommentStatus, comment_posted
+import html
+import logging
+
+import pytest
+from sqlalchemy import func, select
+
+from blog.comments import Comment, CommentStatus, comment_posted, comment_will_be_posted
+from blog.comments.models import FloodMark
+from blog.extensions import db
+
+REJECTED = "Your comment was rejected."
+
+
+def stored(app) -> list[Comment]:
+    with app.app_context():
+        return db.session.scalars(select(Comment).order_by(Comment.id)).all()
 
 
 def test_comment_posted_fires_once_with_comment_and_target(app, reader, post):
@@ -13,3 +29,78 @@ def test_comment_posted_fires_once_with_comment_and_target(app, reader, post):
         reader.post()
         reader.post(author="")  # refused: no signal
     assert received == [(app, 1, CommentStatus.PENDING, post, "Hello world")]
+
+
+def test_a_receiver_that_gives_a_reason_refuses_the_comment_with_the_text_kept(app, reader, post, caplog):
+    app.config["COMMENTS_FLOOD_SECONDS"] = 15
+    posted = []
+
+    def refuse(sender, comment, target):
+        return "the host's blocklist"
+
+    caplog.set_level(logging.INFO, logger=app.logger.name)
+    with comment_will_be_posted.connected_to(refuse, app), comment_posted.connected_to(posted.append, app):
+        response = reader.post(comment="Words I typed with care.")
+    assert response.status_code == 403
+    page = html.unescape(response.get_data(as_text=True))
+    assert REJECTED in page and "Words I typed with care." in page
+    assert stored(app) == [] and posted == []
+    assert f"A comment on {post} was refused: the host's blocklist" in caplog.text
+    with app.app_context():  # not even its flood marks are kept: the reader may post again at once
+        assert db.session.scalar(select(func.count()).select_from(FloodMark)) == 0
+    assert reader.post(comment="Words I typed with care.").status_code == 303
+
+
+def test_the_refusal_is_said_in_dutch(app, reader):
+    with comment_will_be_posted.connected_to(lambda sender, comment, target: "no", app):
+        response = reader.post(language="nl")
+    assert response.status_code == 403
+    assert "Uw reactie is geweigerd." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("status", "redirect"), [
+    (CommentStatus.SPAM, "/hello/"),  # a first comment, held by the policy, marked spam instead
+    (CommentStatus.APPROVED, "/hello/#comment-1"),  # ...or let through at once
+])
+def test_a_receiver_can_re_status_the_comment(app, reader, status, redirect):
+    def re_status(sender, comment, target):
+        comment.status, comment.status_reason = status, "the host's spam service"
+
+    with comment_will_be_posted.connected_to(re_status, app):
+        response = reader.post()
+    assert response.status_code == 303 and response.headers["Location"] == redirect
+    [comment] = stored(app)
+    assert (comment.status, comment.status_reason) == (status, "the host's spam service")
+    assert (comment.approved_at is not None) is (status is CommentStatus.APPROVED)
+
+
+@pytest.mark.parametrize("has_receiver", [False, True])
+def test_without_an_objection_the_policy_decides_alone(app, reader, has_receiver):
+    def no_objection(sender, comment, target):
+        return None
+
+    if has_receiver:
+        comment_will_be_posted.connect(no_objection, app)
+    try:
+        response = reader.post()
+    finally:
+        comment_will_be_posted.disconnect(no_objection, app)
+    assert response.status_code == 303 and response.headers["Location"] == "/hello/"
+    [comment] = stored(app)
+    assert (comment.status, comment.status_reason) == (CommentStatus.PENDING, "first comment by this author")
+
+
+def test_it_fires_before_the_comment_is_stored_and_comment_posted_after_the_commit(app, reader, post):
+    events = []
+
+    def before(sender, comment, target):
+        rows = db.session.scalar(select(func.count()).select_from(Comment))
+        events.append(("will be posted", comment.id, rows, comment.status, comment.status_reason, target.key))
+
+    def after(sender, comment, target):
+        events.append(("posted", comment.id, db.session.scalar(select(func.count()).select_from(Comment))))
+
+    with comment_will_be_posted.connected_to(before, app), comment_posted.connected_to(after, app):
+        reader.post()
+    assert events == [("will be posted", None, 0, CommentStatus.PENDING, "first comment by this author", post),
+                      ("posted", 1, 1)]

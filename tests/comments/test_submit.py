@@ -7,6 +7,9 @@ import pytest
 from sqlalchemy import func, select
 
 from blog.comments import Comment, CommentStatus
+from blog.comments.forms import CommentForm
+from blog.comments.submission import submit_comment
+from blog.comments.timing import issue_form_stamp
 from blog.extensions import db, utcnow
 from blog.posts.models import Post, PostStatus
 from tests.factories import make_app, make_comment, make_post
@@ -194,3 +197,26 @@ def test_matrix_round_trip(matrix_comments_app):
         assert comment.author == "Zoë 😀"
         assert comment.body_raw == text[:65_525]
         assert db.session.scalar(select(func.count()).select_from(Comment)) == 1
+
+
+def test_submit_comment_takes_the_address_and_browser_and_leaves_the_transaction_to_its_caller(app, post):
+    """The view decides what to keep: a refusal (here a flood) undoes nothing the caller did before."""
+    app.config["COMMENTS_FLOOD_SECONDS"] = 15
+    with app.test_request_context("/hello/comments", method="POST"):
+        target = app.extensions["comments"].load_target("hello")
+
+        def submit(text):
+            form = CommentForm(formdata=None, meta={"csrf": False}, target_key=target.key, author="Ann",
+                               email="ann@example.org", comment=text, parent="0", issued=issue_form_stamp())
+            assert form.validate()
+            return submit_comment(target, form, ip="203.0.113.7", user_agent="Probe/1.0\x00")
+
+        first = submit("One.")
+        assert first.refusal is None
+        assert (first.comment.ip, first.comment.user_agent) == ("203.0.113.7", "Probe/1.0")
+        second = submit("Two.")
+        assert second.comment is None
+        assert second.refusal.status == 429 and 1 <= second.refusal.retry_after <= 15
+        assert first.comment in db.session and db.session().in_transaction()
+        db.session.rollback()
+    assert stored(app) == []
