@@ -23,7 +23,7 @@ test: $(VENV)/.dev-installed translations $(if $(NPM),$(AXE))
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-installed
-	$(BIN)/ruff check blog tests migrations/env.py
+	$(BIN)/ruff check blog tests examples migrations/env.py
 
 # The benchmark of issue 6: one table of requests/s, p50 and p99 (and JSON in bench/results/latest.json).
 # `make bench COMMENTS=100000` for a bigger thread, QUICK=1 for 5 s rows without the 100k server,
