@@ -32,10 +32,7 @@ from blog.comments.forms import (
     AUTHOR_MAX,
     EMAIL_MAX,
     FORBIDDEN_CHARACTERS,
-    NOT_IN_ONE_LINE,
-    URL_MAX,
     commenter_details,
-    is_web_address,
     one_line,
     reject_control_characters,
     single_line,
@@ -62,8 +59,7 @@ __all__ = [
     # Whole pages and feeds kept per worker and checked against versions.
     "serve_target_page", "thread_version_column", "VersionedCache", "atom_response", "FEED_LENGTH",
     # The forms' text rules, for a host's own forms and importers.
-    "single_line", "reject_control_characters", "one_line", "is_web_address", "FORBIDDEN_CHARACTERS",
-    "NOT_IN_ONE_LINE", "AUTHOR_MAX", "EMAIL_MAX", "URL_MAX",
+    "single_line", "reject_control_characters", "one_line", "FORBIDDEN_CHARACTERS", "AUTHOR_MAX", "EMAIL_MAX",
     # For importers: what the comment form keeps of a commenter's details, hang a comment in its thread,
     # and tell the caches a thread changed.
     "commenter_details", "place_in_thread", "touch_thread",

@@ -15,7 +15,7 @@ from blog.comments.models import Comment, CommentStatus, ModerationAction, comme
 from blog.comments.moderation import TRANSITIONS, apply_action, can_apply, edit_comment
 from blog.comments.privacy import erase_person, export_person
 from blog.comments.section import requested_page
-from blog.comments.signals import comment_posted
+from blog.comments.signals import comment_posted, commit_and_send, send_after_commit
 from blog.comments.submission import reply_as_moderator
 from blog.comments.translation import gettext as _
 from blog.extensions import URL_ID, db
@@ -79,7 +79,7 @@ def moderate(comment_id, action):
     comment = db.get_or_404(Comment, comment_id)
     if not apply_action(ModerationAction(action), comment, _moderator()):
         abort(409, _("A comment in this status cannot be moved that way."))
-    db.session.commit()
+    commit_and_send()
     return _back_to_queue()
 
 
@@ -92,7 +92,7 @@ def bulk():
     moderator = _moderator()
     for comment in db.session.scalars(db.select(Comment).where(Comment.id.in_(form.ids.data[:1000]))).all():
         apply_action(form.action.data, comment, moderator)
-    db.session.commit()
+    commit_and_send()
     return _back_to_queue()
 
 
@@ -106,7 +106,7 @@ def edit(comment_id):
     if form.validate_on_submit():
         email = form.email.data if "email" in form else comment.email
         edit_comment(comment, form.author.data, email, form.url.data or "", form.comment.data, _moderator())
-        db.session.commit()
+        commit_and_send()
         return _back_to_queue()
     status = 400 if form.is_submitted() else 200
     return render_template("comments/admin/edit.html", comment=comment, form=form), status
@@ -125,10 +125,10 @@ def reply(comment_id):
     if comment.status is CommentStatus.PENDING:
         apply_action(ModerationAction.APPROVE, comment, moderator)
     reply = reply_as_moderator(comment, form.comment.data, moderator)
-    db.session.commit()
     target = current_app.extensions["comments"].resolve_targets({reply.target_key}).get(reply.target_key)
     if target is not None:  # the reader who asked for reply notices hears of it
-        comment_posted.send(current_app._get_current_object(), comment=reply, target=target)
+        send_after_commit(comment_posted, comment=reply, target=target)
+    commit_and_send()
     return _back_to_queue()
 
 
@@ -139,7 +139,7 @@ def privacy():
     if form.validate_on_submit():
         if form.erase.data:
             count = erase_person(form.email.data)
-            db.session.commit()
+            commit_and_send()
             return redirect(url_for("comments_admin.privacy", erased=count), code=303)
         response = jsonify(export_person(form.email.data))
         response.headers["Content-Disposition"] = "attachment; filename=comments-export.json"

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from blog.comments.models import Comment
 from blog.comments.privacy import erase_person, export_person, purge
+from blog.comments.signals import commit_and_send
 from blog.comments.thread_cache import touch_thread
 from blog.extensions import db
 from blog.sanitize import clean_comment
@@ -48,7 +49,7 @@ def resanitize():
 def purge_command():
     """Delete spam and trash past their age and clear IPs past their retention."""
     deleted, cleared = purge()
-    db.session.commit()
+    commit_and_send()
     click.echo(f"Deleted {deleted} old spam and trash comments; cleared the IP of {cleared} comments.")
 
 
@@ -82,7 +83,7 @@ def privacy_export(email):
 def privacy_erase(email):
     """Anonymize every comment of EMAIL: name "Anonymous", no email, url, IP or browser; text kept."""
     count = erase_person(email)
-    db.session.commit()
+    commit_and_send()
     click.echo(f"Erased {email} from {count} comments.")
 
 

@@ -78,7 +78,8 @@ class Comments:
     a bound form and a status, for a form with errors). For the moderation desk it adds
     ``moderator_required`` (its view decorator for moderators only), ``moderator_loader`` (the
     signed-in moderator's name, for the log) and ``targets_resolver`` (thread keys to targets,
-    to name each comment's page in the queue).
+    to name each comment's page in the queue and in the feed of all comments, which leaves out
+    comments whose page it does not know).
 
     It also gives the host what a host needs of it: ``exempt_csrf`` for its CSRF protection, its
     ``commands`` for the host's CLI group, and counts for the host's own pages.
@@ -125,7 +126,9 @@ class Comments:
         return function
 
     def moderator_required(self, decorator):
-        """Register the host's view decorator that lets only moderators through."""
+        """Register the host's view decorator that lets only moderators through: the plugin checks each of its
+        admin requests with ``decorator(lambda: None)()``, so whatever else the wrapped view returns (a
+        redirect to sign in, a 401) is the answer to everyone else."""
         self._moderator_required = decorator
         return decorator
 
@@ -135,7 +138,8 @@ class Comments:
         return function
 
     def targets_resolver(self, function):
-        """Register ``function(keys) -> {key: CommentTarget}`` for the keys it knows."""
+        """Register ``function(keys) -> {key: CommentTarget}`` for the keys it knows (the queue and the
+        feed of all comments name each comment's page with it)."""
         self._resolve_targets = function
         return function
 

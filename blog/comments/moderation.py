@@ -1,7 +1,6 @@
 """Moderation: the policy that decides what becomes of a new comment (DESIGN.md section 3), and the
 transitions moderators move comments through afterwards (section 4), each logged and signalled."""
 
-from flask import current_app
 
 from blog.comments import guard, spam
 from blog.comments.guard import Refusal
@@ -13,7 +12,7 @@ from blog.comments.models import (
     earlier_approved,
     thread_of,
 )
-from blog.comments.signals import comment_edited, comment_status_changed
+from blog.comments.signals import comment_edited, comment_status_changed, send_after_commit
 from blog.comments.spam import Verdict
 from blog.comments.thread_cache import touch_thread
 from blog.extensions import db, utcnow
@@ -99,8 +98,8 @@ def apply_action(action: ModerationAction, comment: Comment, moderator: str) -> 
         log_action(comment, action, moderator, old_status)
     touch_thread(comment.target_key)
     db.session.flush()
-    comment_status_changed.send(current_app._get_current_object(), comment=comment, old_status=old_status,
-                                new_status=new_status, moderator=moderator)
+    send_after_commit(comment_status_changed, comment=comment, old_status=old_status, new_status=new_status,
+                      moderator=moderator)
     return True
 
 
@@ -114,7 +113,7 @@ def edit_comment(comment: Comment, author: str, email: str, url: str, text: str,
     log_action(comment, ModerationAction.EDIT, moderator, comment.status)
     touch_thread(comment.target_key)
     db.session.flush()
-    comment_edited.send(current_app._get_current_object(), comment=comment, moderator=moderator)
+    send_after_commit(comment_edited, comment=comment, moderator=moderator)
 
 
 def log_action(comment: Comment, action: ModerationAction, moderator: str, old_status: CommentStatus):

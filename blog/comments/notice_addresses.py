@@ -23,7 +23,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 
 from blog.comments.models import Comment, CommentStatus, NotifiedAddress
-from blog.comments.notifications import new_message, one_line, path_for, send_after_commit, site_url, target_of
+from blog.comments.notifications import mail_after_commit, new_message, one_line, path_for, site_url, target_of
 from blog.comments.translation import gettext as _
 from blog.extensions import db, utcnow
 
@@ -86,7 +86,7 @@ def ask_for_notices(comment: Comment):
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed == 1:
-        send_after_commit("send a confirmation mail", _confirmation_message, comment, target_of(comment))
+        mail_after_commit("send a confirmation mail", _confirmation_message, comment, target_of(comment))
 
 
 def _address(email: str) -> NotifiedAddress:

@@ -70,7 +70,7 @@ def notify_moderators(app, comment, target):
     """On a held comment, mail COMMENTS_NOTIFY (if any) in the background."""
     if comment.status is not CommentStatus.PENDING or not app.config["COMMENTS_NOTIFY"]:
         return
-    send_now("mail the moderators about a held comment", _held_comment_message, comment, target)
+    mail_now("mail the moderators about a held comment", _held_comment_message, comment, target)
 
 
 def site_url(path: str) -> str:
@@ -168,7 +168,7 @@ def path_for(endpoint: str, **values) -> str:
         endpoint, values)
 
 
-def send_now(purpose: str, build, *args):
+def mail_now(purpose: str, build, *args):
     """Build the message (``build(*args)``) and send it on a thread of its own: a slow mail server never
     holds up the request."""
     if (message := _built(purpose, build, *args)) is not None:
@@ -176,7 +176,7 @@ def send_now(purpose: str, build, *args):
                          name="comments-mail").start()
 
 
-def send_after_commit(purpose: str, build, *args):
+def mail_after_commit(purpose: str, build, *args):
     """Build the message now (the session can still be read) and send it once the current transaction
     commits; never, if it does not."""
     if (message := _built(purpose, build, *args)) is not None:

@@ -6,9 +6,9 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, select, update
 
-from blog.comments.models import Comment, CommentStatus, FloodMark, NotifiedAddress
+from blog.comments.models import Comment, CommentStatus, FloodMark, ModerationAction, NotifiedAddress
 from blog.comments.moderation import apply_action
-from blog.comments.signals import comment_erased
+from blog.comments.signals import comment_erased, send_after_commit
 from blog.comments.thread_cache import touch_thread
 from blog.extensions import db, utcnow
 
@@ -54,7 +54,7 @@ def erase_person(email: str) -> int:
     for target_key in {comment.target_key for comment in comments}:
         touch_thread(target_key)
     db.session.flush()
-    comment_erased.send(current_app._get_current_object(), email=email, count=len(comments))
+    send_after_commit(comment_erased, email=email, count=len(comments))
     return len(comments)
 
 
@@ -66,7 +66,7 @@ def purge() -> tuple[int, int]:
         Comment.status.in_([CommentStatus.SPAM, CommentStatus.TRASH]),
         Comment.created_at < now - timedelta(days=config["COMMENTS_PURGE_AFTER_DAYS"]))).all()
     for comment in expired:
-        apply_action("delete", comment, "purge")
+        apply_action(ModerationAction.DELETE, comment, "purge")
     cleared = db.session.execute(
         update(Comment)
         .where(Comment.created_at < now - timedelta(days=config["COMMENTS_IP_RETENTION_DAYS"]),

@@ -9,9 +9,8 @@ reply cannot use the site's mail to carry a whole message. Each notice carries a
 unsubscribe link (RFC 8058) naming the comment, never the address; its page also stops the notices
 of every comment from that address.
 
-It hangs off the plugin's signals: ``comment_posted`` fires after the commit, so a reply approved at
-once is mailed straight away; ``comment_status_changed`` fires before the moderator's view commits, so
-that notice waits for the commit (``send_after_commit``).
+It hangs off the plugin's signals, which fire after the commit: ``comment_posted`` for a reply
+approved at once, ``comment_status_changed`` for one a moderator approves.
 """
 
 from email.message import EmailMessage
@@ -25,11 +24,10 @@ from blog.comments.models import Comment, CommentStatus, ModerationLogEntry
 from blog.comments.moderation import TRANSITIONS
 from blog.comments.notice_addresses import comment_from_token
 from blog.comments.notifications import (
+    mail_now,
     new_message,
     one_line,
     path_for,
-    send_after_commit,
-    send_now,
     site_url,
     target_of,
 )
@@ -72,18 +70,18 @@ def stop_address_notices(comment: Comment):
 def notify_on_posting(app, comment, target):
     """``comment_posted`` (after the commit): mail the parent's author about a reply approved at once."""
     if comment.is_approved and (parent := _parent_to_notify(comment)) is not None:
-        send_now("send a reply notice", _reply_message, comment, parent, target)
+        mail_now("send a reply notice", _reply_message, comment, parent, target)
 
 
 def notify_on_approval(app, comment, old_status, new_status, moderator):
-    """``comment_status_changed`` (before the commit): a reply approved for the first time is mailed
-    about once the moderator's change is committed."""
+    """``comment_status_changed`` (after the commit): mail the parent's author about a reply approved for
+    the first time."""
     if new_status is not CommentStatus.APPROVED or _was_approved_before(comment):
         return
     if (parent := _parent_to_notify(comment)) is None:
         return
     if (target := target_of(comment)) is not None:
-        send_after_commit("send a reply notice", _reply_message, comment, parent, target)
+        mail_now("send a reply notice", _reply_message, comment, parent, target)
 
 
 def _parent_to_notify(reply: Comment) -> Comment | None:

@@ -1,5 +1,5 @@
-"""Signals: comment_will_be_posted can veto or re-status a comment before it is stored, and
-comment_posted fires once per stored comment, after the commit, with the comment and its target."""
+"""Signals: comment_will_be_posted can veto or re-status a comment before it is stored; comment_posted
+fires once per stored comment, and every other signal once per change, after the commit."""
 
 import html
 import logging
@@ -7,9 +7,20 @@ import logging
 import pytest
 from sqlalchemy import func, select
 
-from blog.comments import Comment, CommentStatus, comment_posted, comment_will_be_posted
-from blog.comments.models import FloodMark
+from blog.comments import (
+    Comment,
+    CommentStatus,
+    comment_edited,
+    comment_erased,
+    comment_posted,
+    comment_status_changed,
+    comment_will_be_posted,
+)
+from blog.comments.models import FloodMark, ModerationAction
+from blog.comments.moderation import apply_action
+from blog.comments.signals import commit_and_send
 from blog.extensions import db
+from tests.factories import make_comment
 
 REJECTED = "Your comment was rejected."
 
@@ -104,3 +115,63 @@ def test_it_fires_before_the_comment_is_stored_and_comment_posted_after_the_comm
         reader.post()
     assert events == [("will be posted", None, 0, CommentStatus.PENDING, "first comment by this author", post),
                       ("posted", 1, 1)]
+
+
+# What moderators and the privacy tools do is told once it is committed.
+
+
+def committed_status(comment_id) -> CommentStatus | None:
+    """The comment's status as another connection (another worker) reads it now."""
+    with db.engine.connect() as other:
+        return other.scalar(select(Comment.status).where(Comment.id == comment_id))
+
+
+def test_a_moderators_move_is_signalled_after_the_commit(app, admin, post):
+    with app.app_context():
+        comment_id = make_comment(post, status=CommentStatus.PENDING).id
+    received = []
+
+    def record(sender, comment, old_status, new_status, moderator):
+        received.append((comment.id, old_status, new_status, moderator, committed_status(comment.id)))
+
+    assert admin.login().status_code == 303
+    with comment_status_changed.connected_to(record, app):
+        assert admin.post(f"/admin/comments/{comment_id}/approve").status_code == 303
+        assert admin.post(f"/admin/comments/{comment_id}/approve").status_code == 409  # not allowed: no signal
+    assert received == [(comment_id, CommentStatus.PENDING, CommentStatus.APPROVED, "boss", CommentStatus.APPROVED)]
+
+
+def test_an_edit_and_an_erasure_are_signalled_after_the_commit(app, admin, post):
+    with app.app_context():
+        comment_id = make_comment(post, author="Ann", email="ann@example.org").id
+    received = []
+
+    def edited(sender, comment, moderator):
+        with db.engine.connect() as other:
+            received.append(("edited", other.scalar(select(Comment.author).where(Comment.id == comment.id))))
+
+    def erased(sender, email, count):
+        with db.engine.connect() as other:
+            received.append(("erased", email, count, other.scalar(select(func.count()).select_from(Comment)
+                                                                   .where(Comment.email == email))))
+
+    assert admin.login().status_code == 303
+    edit = {"author": "Ann Edited", "email": "ann@example.org", "url": "", "comment": "A comment."}
+    with comment_edited.connected_to(edited, app), comment_erased.connected_to(erased, app):
+        assert admin.post(f"/admin/comments/{comment_id}/edit", **edit).status_code == 303
+        result = app.test_cli_runner().invoke(args=["blog", "privacy", "erase", "ann@example.org"])
+    assert result.exit_code == 0
+    assert received == [("edited", "Ann Edited"), ("erased", "ann@example.org", 1, 0)]
+
+
+def test_a_move_rolled_back_is_never_signalled(app, post):
+    received = []
+    with app.app_context():
+        comment = make_comment(post, status=CommentStatus.PENDING)
+        comment_id = comment.id
+        with comment_status_changed.connected_to(lambda sender, **arguments: received.append(arguments), app):
+            assert apply_action(ModerationAction.APPROVE, comment, "boss")
+            db.session.rollback()
+            commit_and_send()
+        assert committed_status(comment_id) is CommentStatus.PENDING
+    assert received == []
