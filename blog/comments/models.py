@@ -4,9 +4,12 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Enum, ForeignKey, Index, String, bindparam, false, func, or_, select
-from sqlalchemy.orm import Mapped, aliased, mapped_column
+from sqlalchemy.orm import Mapped, aliased, mapped_column, validates
 
 from blog.extensions import LongText, db, utcnow
+
+# The longest reason for a status that is kept.
+STATUS_REASON_MAX = 100
 
 
 class CommentStatus(StrEnum):
@@ -57,7 +60,7 @@ class Comment(db.Model):
         default=CommentStatus.PENDING,
     )
     # Why the moderation policy chose the status, for the moderators.
-    status_reason: Mapped[str] = mapped_column(String(100), default="")
+    status_reason: Mapped[str] = mapped_column(String(STATUS_REASON_MAX), default="")
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(255))
     # Written by a moderator from the queue: approved at once and shown as the site's own.
@@ -73,6 +76,12 @@ class Comment(db.Model):
     @property
     def is_approved(self) -> bool:
         return self.status is CommentStatus.APPROVED
+
+    @validates("status_reason")
+    def _fit_reason(self, key, reason: str) -> str:
+        """Cut a reason to its column: a long moderation word or a veto receiver's text must not fail
+        the insert (PostgreSQL and MariaDB refuse what does not fit); moderators read the start."""
+        return (reason or "")[:STATUS_REASON_MAX]
 
     def __repr__(self):
         return f"<Comment {self.id} on {self.target_key!r} {self.status}>"

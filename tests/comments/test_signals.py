@@ -21,6 +21,7 @@ from blog.comments.moderation import apply_action
 from blog.comments.signals import commit_and_send
 from blog.extensions import db
 from tests.factories import make_comment
+from tests.readers import Reader
 
 REJECTED = "Your comment was rejected."
 
@@ -83,6 +84,18 @@ def test_a_receiver_can_re_status_the_comment(app, reader, status, redirect):
     [comment] = stored(app)
     assert (comment.status, comment.status_reason) == (status, "the host's spam service")
     assert (comment.approved_at is not None) is (status is CommentStatus.APPROVED)
+
+
+def test_a_receivers_long_reason_is_kept_as_far_as_it_fits(matrix_comments_app):
+    """PostgreSQL and MariaDB refuse a value longer than its column: the reason is cut, never a 500."""
+    def re_status(sender, comment, target):
+        comment.status, comment.status_reason = CommentStatus.SPAM, "a host's long reason " * 20
+
+    reader = Reader(matrix_comments_app.test_client())
+    with comment_will_be_posted.connected_to(re_status, matrix_comments_app):
+        assert reader.post().status_code == 303
+    [comment] = stored(matrix_comments_app)
+    assert comment.status_reason == ("a host's long reason " * 20)[:100]
 
 
 @pytest.mark.parametrize("has_receiver", [False, True])
