@@ -1,7 +1,9 @@
-"""The one door for untrusted HTML: the only module that imports bleach (DESIGN.md section 7)."""
+"""The one door for untrusted HTML: the only module that imports bleach (DESIGN.md section 7), and
+sanitized HTML read back as plain text."""
 
 import re
 from functools import partial
+from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import bleach
@@ -103,3 +105,38 @@ def clean_comment(raw: str) -> str:
 def clean_post(html: str) -> str:
     """Keep the markup an article needs from an admin's rendered Markdown, and nothing active."""
     return bleach.clean(html, tags=POST_TAGS, attributes=POST_ATTRIBUTES, protocols=PROTOCOLS, strip=True)
+
+
+class _PlainText(HTMLParser):
+    """The text of sanitized HTML as a reader sees it: entities decoded, markup gone, and a paragraph,
+    a line break or a quotation a space between words."""
+
+    _BREAKING_TAGS = frozenset({"p", "br", "blockquote"})
+
+    def __init__(self):
+        super().__init__()
+        self.parts = []
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self._BREAKING_TAGS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag):
+        self.handle_starttag(tag, [])
+
+
+def plain_excerpt(html: str, limit: int) -> str:
+    """Sanitized HTML as plain text on one line, at most ``limit`` characters: cut at a word, with "…"."""
+    parser = _PlainText()
+    parser.feed(html)
+    parser.close()
+    text = " ".join("".join(parser.parts).split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    if text[len(cut)] != " " and " " in cut:  # the cut fell inside a word: leave that word out
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip() + "…"

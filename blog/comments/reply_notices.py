@@ -14,7 +14,6 @@ approved at once, ``comment_status_changed`` for one a moderator approves.
 """
 
 from email.message import EmailMessage
-from html.parser import HTMLParser
 
 from flask import current_app
 from itsdangerous import URLSafeSerializer
@@ -34,12 +33,11 @@ from blog.comments.notifications import (
 from blog.comments.section import comment_page, page_url
 from blog.comments.translation import gettext as _
 from blog.extensions import db
+from blog.sanitize import plain_excerpt
 
 UNSUBSCRIBE_SALT = "comments-notice-unsubscribe"
 # The longest excerpt of a reply a notice quotes, the ellipsis included.
 EXCERPT_MAX = 200
-# The tags of sanitized comments that part words: each reads as a space in an excerpt.
-_BREAKING_TAGS = frozenset({"p", "br", "blockquote"})
 
 
 def _unsubscribe_serializer() -> URLSafeSerializer:
@@ -103,39 +101,6 @@ def _was_approved_before(comment: Comment) -> bool:
         ModerationLogEntry.action.in_(list(TRANSITIONS))))))
 
 
-class _PlainText(HTMLParser):
-    """The text of sanitized HTML as a reader sees it, entities decoded and markup gone."""
-
-    def __init__(self):
-        super().__init__()
-        self.parts = []
-
-    def handle_data(self, data):
-        self.parts.append(data)
-
-    def handle_starttag(self, tag, attrs):
-        if tag in _BREAKING_TAGS:
-            self.parts.append(" ")
-
-    def handle_endtag(self, tag):
-        self.handle_starttag(tag, [])
-
-
-def excerpt(comment: Comment) -> str:
-    """The start of the comment's text for a notice: plain, on one line, at most EXCERPT_MAX characters,
-    cut at a word with "…"."""
-    parser = _PlainText()
-    parser.feed(comment.body_html)
-    parser.close()
-    text = one_line("".join(parser.parts))
-    if len(text) <= EXCERPT_MAX:
-        return text
-    cut = text[:EXCERPT_MAX - 1]
-    if text[len(cut)] != " " and " " in cut:  # the cut fell inside a word: leave that word out
-        cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip() + "…"
-
-
 def _reply_message(reply: Comment, parent: Comment, target) -> EmailMessage:
     link = site_url(page_url(target, comment_page(reply))) + f"#comment-{reply.id}"
     unsubscribe = site_url(path_for("comments_notices.unsubscribe", token=unsubscribe_token(parent)))
@@ -147,7 +112,7 @@ def _reply_message(reply: Comment, parent: Comment, target) -> EmailMessage:
     message.set_content("\n".join([
         _("%(author)s replied to your comment on “%(title)s”:", author=author, title=title),
         "",
-        excerpt(reply),
+        plain_excerpt(reply.body_html, EXCERPT_MAX),
         "",
         _("Read it and answer: %(url)s", url=link),
         "",

@@ -40,11 +40,15 @@ class SectionState:
     """The stamp its form was served with (None: no form): set by the renderer, swapped for a slot by the page cache."""
 
 
+# Where a request's SectionState is kept, on ``flask.g``.
+_STATE = "comments_section_state"
+
+
 def section_state() -> SectionState:
-    """This request's SectionState, kept as ``g.comments_section_state`` and created on first use."""
-    if "comments_section_state" not in g:
-        g.comments_section_state = SectionState()
-    return g.comments_section_state
+    """This request's SectionState, created on first use."""
+    if _STATE not in g:
+        setattr(g, _STATE, SectionState())
+    return g.get(_STATE)
 
 
 @dataclass
@@ -167,9 +171,10 @@ def requested_page(parameter: str = "comments_page") -> int:
 
 
 def mark_personal_responses(response):
-    """Pages with a visitor's own details or held comments are private; all with comments vary by cookie."""
-    state = section_state()
-    if state.has_section:
+    """Pages with a visitor's own details or held comments are private; all with comments vary by cookie.
+    A request that rendered no section has no state, and none is made for it (this runs on every response)."""
+    state = g.get(_STATE)
+    if state is not None and state.has_section:
         response.vary.add("Cookie")
         if state.is_personal:
             response.cache_control.private = True

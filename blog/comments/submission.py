@@ -49,18 +49,10 @@ def place_in_thread(comment: Comment, parent: Comment | None, max_depth: int):
         comment.parent_id, comment.root_id, comment.depth = parent.id, parent.root_id or parent.id, parent.depth + 1
 
 
-def submit_comment(target: CommentTarget, form: CommentForm, *, ip: str | None, user_agent: str,
-                   is_moderator: bool = False) -> Outcome:
-    """Store a validated comment from ``ip`` and the browser ``user_agent``, with the status the moderation
-    policy gives it, unless it is refused: a parent removed meanwhile, a duplicate, a flood (moderators are
-    exempt) or a ``comment_will_be_posted`` receiver. The caller commits (and sends ``comment_posted``) or,
-    for a refusal, rolls back.
-
-    It runs in the caller's transaction. A caller on SQLite ends its reading first, so the first query
-    here begins the transaction that writes and holds the write lock: sanitizing and the pure checks
-    come before it, and only the checks that must see every other writer after it.
-    """
-    config = current_app.config
+def new_comment(target: CommentTarget, form: CommentForm, *, ip: str | None, user_agent: str) -> Comment:
+    """The comment a validated form makes, from ``ip`` and the browser ``user_agent``: sanitized, and with
+    the status the moderation policy gives it. It only reads (the first-time rule's lookup), so a caller
+    on SQLite runs it before the transaction that writes, outside the write lock."""
     policy = current_app.extensions["comments.policy"]
     user_agent = FORBIDDEN_CHARACTERS.sub("", user_agent)[:USER_AGENT_MAX]
     comment = Comment(
@@ -75,7 +67,21 @@ def submit_comment(target: CommentTarget, form: CommentForm, *, ip: str | None, 
     )
     comment.status, comment.status_reason = policy.decide(
         comment, is_honeypot_filled=form.is_bot, form_stamp=form.issued.data)
+    return comment
 
+
+def submit_comment(target: CommentTarget, form: CommentForm, comment: Comment, *,
+                   is_moderator: bool = False) -> Outcome:
+    """Store ``comment`` (new_comment's, for this form) unless it is refused: a parent removed meanwhile, a
+    duplicate, a flood (moderators are exempt) or a ``comment_will_be_posted`` receiver. The caller commits
+    (and sends ``comment_posted``) or, for a refusal, rolls back.
+
+    It runs in the caller's transaction. A caller on SQLite ends its reading first, so the first query
+    here begins the transaction that writes and holds the write lock: only the checks that must see every
+    other writer run in it.
+    """
+    config = current_app.config
+    policy = current_app.extensions["comments.policy"]
     parent_id = parse_id(form.parent.data)
     parent = db.session.scalar(approved_comment(target.key, parent_id)) if parent_id else None
     if parent_id and parent is None:

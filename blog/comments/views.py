@@ -13,7 +13,7 @@ from blog.comments.page_cache import revalidated, serve_thread_feed
 from blog.comments.reply_notices import comment_to_unsubscribe, stop_address_notices, stop_notices
 from blog.comments.section import comment_page, page_url
 from blog.comments.signals import comment_posted
-from blog.comments.submission import is_open, submit_comment
+from blog.comments.submission import is_open, new_comment, submit_comment
 from blog.comments.translation import gettext as _
 from blog.extensions import begin_reading, db
 
@@ -42,9 +42,9 @@ def submit(locator):
         return comments.render_page(target, form, 400)
 
     is_moderator = comments.current_moderator() is not None
+    comment = new_comment(target, form, ip=request.remote_addr, user_agent=request.user_agent.string)
     db.session.rollback()  # the reading is done: submit_comment's first query begins the writing transaction
-    outcome = submit_comment(target, form, ip=request.remote_addr, user_agent=request.user_agent.string,
-                             is_moderator=is_moderator)
+    outcome = submit_comment(target, form, comment, is_moderator=is_moderator)
     if outcome.refusal is not None:
         db.session.rollback()  # nothing of a refused comment is kept, its flood marks neither
         begin_reading()
@@ -55,7 +55,6 @@ def submit(locator):
         return response
     db.session.commit()
     begin_reading()  # the handlers and the answer only read: no second wait for the write lock
-    comment = outcome.comment
     comment_posted.send(current_app._get_current_object(), comment=comment, target=target)
     location = page_url(target, comment_page(comment))
     if comment.is_approved:

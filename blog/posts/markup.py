@@ -1,16 +1,14 @@
 """Markdown source of a post to the HTML and summary stored beside it."""
 
-import html
 import re
 
 import markdown
 
-from blog.sanitize import clean_post
+from blog.sanitize import clean_post, plain_excerpt
 
 SUMMARY_LENGTH = 160
 _EXTENSIONS = ["extra", "sane_lists"]
 _FIRST_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
-_TAG = re.compile(r"<[^>]+>")
 
 
 def render_markdown(source: str) -> str:
@@ -21,7 +19,4 @@ def render_markdown(source: str) -> str:
 def summarize(body_html: str) -> str:
     """Plain text of the first paragraph, cut at a word to fit a meta description."""
     match = _FIRST_PARAGRAPH.search(body_html)
-    text = " ".join(html.unescape(_TAG.sub("", match.group(1) if match else "")).split())
-    if len(text) <= SUMMARY_LENGTH:
-        return text
-    return text[: SUMMARY_LENGTH - 1].rsplit(" ", 1)[0] + "…"
+    return plain_excerpt(match.group(1) if match else "", SUMMARY_LENGTH)

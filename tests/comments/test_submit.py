@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from blog.comments import Comment, CommentStatus
 from blog.comments.forms import CommentForm
-from blog.comments.submission import submit_comment
+from blog.comments.submission import new_comment, submit_comment
 from blog.comments.timing import issue_form_stamp
 from blog.extensions import db, utcnow
 from blog.posts.models import Post, PostStatus
@@ -209,7 +209,7 @@ def test_submit_comment_takes_the_address_and_browser_and_leaves_the_transaction
             form = CommentForm(formdata=None, meta={"csrf": False}, target_key=target.key, author="Ann",
                                email="ann@example.org", comment=text, parent="0", issued=issue_form_stamp())
             assert form.validate()
-            return submit_comment(target, form, ip="203.0.113.7", user_agent="Probe/1.0\x00")
+            return submit_comment(target, form, new_comment(target, form, ip="203.0.113.7", user_agent="Probe/1.0\x00"))
 
         first = submit("One.")
         assert first.refusal is None
