@@ -1,8 +1,10 @@
-"""The plugin's two cookies: the comments a browser is waiting on, and the details it asked us to remember.
+"""The plugin's cookies: the comments a browser is waiting on, the details it asked us to remember, and
+a mark that it has just posted.
 
-Neither is the Flask session, which is signed but readable: the held-comments cookie names only
+None is the Flask session, which is signed but readable: the held-comments cookie names only
 comment ids (signed, so a browser cannot claim another's), and the remembered details, which hold
-an email address, are encrypted.
+an email address, are encrypted. Any of them makes the browser's pages its own (blog.comments.page_cache):
+a cache in front must pass such requests to the app (README, Deployment).
 """
 
 import base64
@@ -16,6 +18,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 HELD_COOKIE = "comments_held"
 AUTHOR_COOKIE = "comment_author"
+POSTED_COOKIE = "comments_posted"
 # How many of a browser's latest held comments it keeps seeing, and for how long.
 HELD_LIMIT = 20
 HELD_MAX_AGE = 30 * 24 * 3600
@@ -38,8 +41,8 @@ def _set(response, name, value, max_age):
 
 
 def has_own_cookies() -> bool:
-    """Whether this browser sends either cookie, valid or not: its page may be its own."""
-    return HELD_COOKIE in request.cookies or AUTHOR_COOKIE in request.cookies
+    """Whether this browser sends any of them, valid or not: its page may be its own."""
+    return any(name in request.cookies for name in (HELD_COOKIE, AUTHOR_COOKIE, POSTED_COOKIE))
 
 
 def held_comment_ids() -> list[int]:
@@ -86,3 +89,13 @@ def forget_author(response):
     """Drop remembered details, if any (the box was left unticked)."""
     if AUTHOR_COOKIE in request.cookies:
         response.delete_cookie(AUTHOR_COOKIE, path="/", httponly=True, samesite="Lax", secure=request.is_secure)
+
+
+def remember_posting(response):
+    """Mark this browser as having just posted, for as long as a cache may still hand out a copy of the
+    page from before its comment (COMMENTS_CACHE_MAX_AGE + COMMENTS_CACHE_STALE_WHILE_REVALIDATE): its
+    pages come from the app until then. The mark says nothing but that."""
+    config = current_app.config
+    seconds = config["COMMENTS_CACHE_MAX_AGE"] + config["COMMENTS_CACHE_STALE_WHILE_REVALIDATE"]
+    if seconds:
+        _set(response, POSTED_COOKIE, "1", seconds)

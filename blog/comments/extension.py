@@ -7,13 +7,12 @@ from blog.comments.admin_views import bp as admin_bp
 from blog.comments.models import CommentStatus, approved_counts, comments_in_status, status_counts
 from blog.comments.moderation import ModerationPolicy
 from blog.comments.notifications import notify_moderators
-from blog.comments.page_cache import new_slots
 from blog.comments.reply_notices import notify_on_approval, notify_on_posting
 from blog.comments.section import mark_personal_responses, render_comments_section
 from blog.comments.signals import comment_posted, comment_status_changed
 from blog.comments.thread_cache import VersionedCache
 from blog.comments.translation import markup_gettext, markup_ngettext
-from blog.comments.views import bp, notices_bp
+from blog.comments.views import bp, notices_bp, submit
 from blog.extensions import db
 
 DEFAULTS = {
@@ -36,6 +35,13 @@ DEFAULTS = {
     "COMMENTS_MIN_FILL_SECONDS": 3,
     # ...and so is one sent later than this (seconds).
     "COMMENTS_FORM_MAX_AGE": 24 * 3600,
+    # Readers without a cookie share one copy of a page for this many seconds: its form's token and stamp
+    # name the window, not the reader (blog.comments.forgery, blog.comments.timing).
+    "COMMENTS_FORM_WINDOW_SECONDS": 60,
+    # How long a browser or a cache in front may answer from that shared copy (Cache-Control max-age)...
+    "COMMENTS_CACHE_MAX_AGE": 60,
+    # ...and then answer from it while it asks for a new one (stale-while-revalidate).
+    "COMMENTS_CACHE_STALE_WHILE_REVALIDATE": 60,
     # IP addresses and browsers of comments are cleared after this many days (flask blog purge).
     "COMMENTS_IP_RETENTION_DAYS": 30,
     # Spam and trash are deleted after this many days (flask blog purge).
@@ -102,10 +108,11 @@ class Comments:
             app.config.setdefault(key, value)
         # Built here, so a bad setting fails at start-up, not on a reader's comment.
         app.extensions["comments.policy"] = ModerationPolicy(app.config)
+        if app.config["COMMENTS_FORM_WINDOW_SECONDS"] < 1:
+            raise ValueError("COMMENTS_FORM_WINDOW_SECONDS must be at least 1")
         app.extensions["comments"] = self
         app.extensions["comments.rendered_threads"] = VersionedCache()
         app.extensions["comments.rendered_pages"] = VersionedCache()
-        app.extensions["comments.page_slots"] = new_slots()
         app.register_blueprint(bp)
         app.register_blueprint(notices_bp)
         app.register_blueprint(admin_bp)
@@ -157,8 +164,12 @@ class Comments:
         return self.current_moderator() or "moderator"
 
     def exempt_csrf(self, csrf):
-        """Let the links of reply-notice mail past the host's CSRFProtect: mail clients unsubscribe with
-        a bare POST (RFC 8058), with no cookie and no token, and each link's signed token is its proof."""
+        """Let past the host's CSRFProtect what the plugin checks its own way (a host with CSRFProtect
+        must call this): the comment form, whose token is bound to the post for a reader without a
+        session (blog.comments.forgery), and the links of reply-notice mail, which mail clients
+        unsubscribe with by a bare POST (RFC 8058), with no cookie and no token: each link's signed
+        token is its proof."""
+        csrf.exempt(submit)
         csrf.exempt(notices_bp)
 
     def approved_counts(self, keys) -> dict[str, int]:

@@ -18,6 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from blog.comments.forgery import check_form_token
 from blog.comments.models import ModerationAction, approved_comment
 from blog.comments.moderation import TRANSITIONS
 from blog.comments.translation import lazy_gettext as _l
@@ -147,8 +148,16 @@ def commenter_details(author: str, email: str, url: str) -> tuple[str, str, str]
 
 
 class CommentForm(CommentDetailsForm):
-    """A reader's comment. ``target_key`` names the thread, so a reply's parent can be checked."""
+    """A reader's comment. ``target_key`` names the thread, so a reply's parent and the form's token
+    can be checked."""
 
+    class Meta:
+        # Its token is its own (blog.comments.forgery): bound to the post for a reader without a
+        # session, so the page can be the same for all of them; the host exempts the view from its
+        # CSRFProtect (``Comments.exempt_csrf``).
+        csrf = False
+
+    csrf_token = HiddenField()
     parent = HiddenField(default="0")
     remember = BooleanField(_l("Save my name, email, and website in this browser for the next time I comment."))
     # Off unless ticked; mail goes out only once this comment's notices are confirmed (blog.comments.reply_notices).
@@ -164,6 +173,13 @@ class CommentForm(CommentDetailsForm):
         self.parent_comment = None
         # Why a valid comment was still not taken (a duplicate, a flood), shown above the form.
         self.refusal = None
+
+    def validate_csrf_token(self, field):
+        try:
+            check_form_token(field.data, self.target_key)
+        except ValidationError:
+            raise ValidationError(_l("This form has expired or did not come from this site. Nothing was posted; "
+                                     "please send it again.")) from None
 
     def validate_parent(self, field):
         """A reply's parent must be an approved comment of the same thread."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from blog.comments import flood
 from blog.comments.models import Comment, CommentStatus, said_before
 from blog.comments.spam import Verdict
-from blog.comments.timing import form_age
+from blog.comments.timing import read_form_stamp
 from blog.comments.translation import gettext as _
 
 
@@ -21,6 +21,8 @@ class Refusal:
     status: int
     message: str
     retry_after: int | None = None
+    renews_stamp: bool = False
+    """Whether the page again gives the form a stamp of the moment it is served (form_time_unknown)."""
 
 
 def honeypot(is_filled: bool) -> Verdict | None:
@@ -30,14 +32,26 @@ def honeypot(is_filled: bool) -> Verdict | None:
 
 def form_time(stamp: str | None, min_seconds: float, max_seconds: float) -> Verdict | None:
     """A form sent sooner than a person could fill it, later than it lives, or with a forged or missing
-    stamp is a bot's."""
-    age = form_age(stamp)
-    if age is None:
+    stamp is a bot's. A window's stamp (the shared page's) counts from the window's start, so the form
+    was certainly sent that soon; form_time_unknown takes the forms it cannot tell about."""
+    read = read_form_stamp(stamp)
+    if read is None:
         return Verdict(CommentStatus.SPAM, "form stamp missing or forged")
-    if age < min_seconds:
-        return Verdict(CommentStatus.SPAM, f"form sent {age:.0f} s after it was served")
-    if age > max_seconds:
+    if read.age < min_seconds:
+        return Verdict(CommentStatus.SPAM, f"form sent {read.age:.0f} s after it was served")
+    if read.age > max_seconds + read.window:
         return Verdict(CommentStatus.SPAM, "form older than its lifetime")
+    return None
+
+
+def form_time_unknown(stamp: str | None, min_seconds: float) -> Refusal | None:
+    """A form of the shared page whose stamp cannot tell whether it was sent sooner than ``min_seconds``
+    after the reader got it (it was rendered less than ``min_seconds`` + its window ago): neither spam
+    nor taken, but shown again with the text kept and a stamp of that moment, to send once more (400).
+    Readers whose browser runs form-stamp.js never get here: it fetches a stamp of the moment they start."""
+    read = read_form_stamp(stamp)
+    if read is not None and read.window and min_seconds and read.age < min_seconds + read.window:
+        return Refusal(400, _("Please check your comment and send it again."), renews_stamp=True)
     return None
 
 

@@ -59,11 +59,14 @@ class ModerationPolicy:
             or Verdict(CommentStatus.APPROVED, "")
         )
 
-    def refusal(self, comment: Comment, *, is_moderator: bool) -> Refusal | None:
-        """Why a comment is not taken: a duplicate, or a flood (moderators are exempt). These checks must
-        see every other writer, so they run in the transaction that stores the comment; a flood check
-        that passes marks the commenter busy in it."""
-        return guard.duplicate(comment) or (
+    def refusal(self, comment: Comment, *, is_moderator: bool, form_stamp: str | None) -> Refusal | None:
+        """Why a comment is not taken: a form whose time cannot tell (unless a bot trap already caught
+        it), a duplicate, or a flood (moderators are exempt). The last two must see every other writer,
+        so they run in the transaction that stores the comment; a flood check that passes marks the
+        commenter busy in it."""
+        unknown = None if comment.status in (_SPAM, _TRASH) else guard.form_time_unknown(
+            form_stamp, self.config["COMMENTS_MIN_FILL_SECONDS"])
+        return unknown or guard.duplicate(comment) or (
             None if is_moderator else guard.too_soon(comment, self.config["COMMENTS_FLOOD_SECONDS"]))
 
     def _hold_rule(self, comment: Comment) -> Verdict | None:

@@ -7,7 +7,8 @@ from flask import current_app, g, render_template, request
 from flask_babel import get_locale
 from markupsafe import Markup
 
-from blog.comments.cookies import held_comment_ids, remembered_author
+from blog.comments.cookies import has_own_cookies, held_comment_ids, remembered_author
+from blog.comments.forgery import form_token, has_session
 from blog.comments.forms import CommentForm, parse_id
 from blog.comments.models import (
     Comment,
@@ -21,7 +22,7 @@ from blog.comments.models import (
 from blog.comments.submission import is_open
 from blog.comments.target import CommentTarget
 from blog.comments.thread_cache import rendered_threads, thread_version
-from blog.comments.timing import form_age, issue_form_stamp
+from blog.comments.timing import current_window, issue_form_stamp, issue_window_stamp, read_form_stamp
 from blog.extensions import db
 
 # Far past any real thread, and small enough that its SQL OFFSET never overflows a 64-bit integer.
@@ -36,8 +37,8 @@ class SectionState:
     """Whether the page shows a section: set by the renderer and serve_target_page, read by mark_personal_responses."""
     is_personal: bool = False
     """Whether it is this browser's own: set by the renderer, read by serve_target_page and mark_personal_responses."""
-    form_stamp: str | None = None
-    """The stamp its form was served with (None: no form): set by the renderer, swapped for a slot by the page cache."""
+    is_public: bool = False
+    """Whether serve_target_page answered it as the page every reader shares, with headers for any cache."""
 
 
 # Where a request's SectionState is kept, on ``flask.g``.
@@ -107,27 +108,31 @@ def render_comments_section(target: CommentTarget, form: CommentForm | None = No
             rendered_threads().put(key, version, thread_html)
 
     remembered = remembered_author()
-    replying_to = None
+    # What this browser alone may see (its held comments, its own details, the form it sent) must not
+    # be kept for others, and neither may the page of a browser with a cookie of ours or a session.
+    is_personal = bool(held_ids or remembered or (form is not None and form.is_submitted())
+                       or has_own_cookies() or has_session())
+    replying_to = is_window_stamp = None
+    if is_target_open:  # a closed thread has no form, so no token and no stamp
+        form, replying_to = prepare_form(target, form, remembered, is_personal)
+        is_window_stamp = read_form_stamp(form.issued.data).window > 0
     state = section_state()
-    if is_target_open:  # a closed thread has no form: no CSRF token, so no session for its readers
-        form, replying_to = prepare_form(target, form, remembered)
-        state.form_stamp = form.issued.data
-    # What this browser alone may see (its held comments, its own details) must not be cached for others.
-    state.is_personal = bool(held_ids or remembered or (form is not None and form.is_submitted()))
-    state.has_section = True
+    state.is_personal, state.has_section = is_personal, True
     return Markup(render_template(
         "comments/_section.html", target=target, thread_html=thread_html, form=form, replying_to=replying_to,
-        page=page, page_url=page_url, is_open=is_target_open,
+        page=page, page_url=page_url, is_open=is_target_open, is_window_stamp=is_window_stamp,
     ))
 
 
-def prepare_form(target: CommentTarget, form: CommentForm | None, remembered: dict):
-    """The form to show, new (with the remembered details) or the one sent back, with a fresh stamp
-    if it has none valid; and the comment it answers, if any."""
+def prepare_form(target: CommentTarget, form: CommentForm | None, remembered: dict, is_personal: bool):
+    """The form to show, new (with the remembered details) or the one sent back, with this reader's
+    token and, if it has none valid, a fresh stamp: the moment it is served on a page of the reader's
+    own, the current window on the shared page (blog.comments.timing). And the comment it answers, if any."""
     if form is None:
         form = CommentForm(formdata=None, target_key=target.key, remember=bool(remembered), **remembered)
-    if form_age(form.issued.data) is None:
-        form.issued.data = issue_form_stamp()
+    form.csrf_token.data = form_token(target.key)
+    if read_form_stamp(form.issued.data) is None:
+        form.issued.data = issue_form_stamp() if is_personal else issue_window_stamp(current_window())
     replying_to = reply_target(target, form)
     if replying_to is not None:
         form.parent.data = str(replying_to.id)
@@ -171,12 +176,14 @@ def requested_page(parameter: str = "comments_page") -> int:
 
 
 def mark_personal_responses(response):
-    """Pages with a visitor's own details or held comments are private; all with comments vary by cookie.
-    A request that rendered no section has no state, and none is made for it (this runs on every response)."""
+    """Pages with a visitor's own details or held comments are private, and vary by cookie; so does any
+    other page with comments that serve_target_page did not answer as the shared page. A request that
+    rendered no section has no state, and none is made for it (this runs on every response)."""
     state = g.get(_STATE)
     if state is not None and state.has_section:
-        response.vary.add("Cookie")
         if state.is_personal:
             response.cache_control.private = True
             response.cache_control.no_store = True
+        if not state.is_public:
+            response.vary.add("Cookie")
     return response

@@ -87,7 +87,8 @@ def submit_comment(target: CommentTarget, form: CommentForm, comment: Comment, *
     if parent_id and parent is None:
         return Outcome(refusal=Refusal(409, _("The comment you are replying to is not available.")))
     place_in_thread(comment, parent, config["COMMENTS_THREAD_DEPTH"])
-    refusal = policy.refusal(comment, is_moderator=is_moderator) or _vetoed(comment, target)
+    refusal = policy.refusal(comment, is_moderator=is_moderator, form_stamp=form.issued.data) or _vetoed(
+        comment, target)
     if refusal is not None:
         return Outcome(refusal=refusal, parent=parent)
     if comment.status is CommentStatus.APPROVED:

@@ -1,19 +1,18 @@
 """The plugin's public blueprint: posting a comment (DESIGN.md section 5) and the comment feeds."""
 
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
-from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import Forbidden, NotFound
 
-from blog.comments.cookies import forget_author, remember_author, remember_held_comment
+from blog.comments.cookies import forget_author, remember_author, remember_held_comment, remember_posting
 from blog.comments.feeds import FEED_LENGTH, comments_feed
 from blog.comments.forms import CommentForm
 from blog.comments.models import newest_approved
 from blog.comments.notice_addresses import comment_to_confirm, confirm_subscription
-from blog.comments.page_cache import revalidated, serve_thread_feed
+from blog.comments.page_cache import cacheable, serve_thread_feed
 from blog.comments.reply_notices import comment_to_unsubscribe, stop_address_notices, stop_notices
 from blog.comments.section import comment_page, page_url
 from blog.comments.signals import comment_posted
 from blog.comments.submission import is_open, new_comment, submit_comment
+from blog.comments.timing import issue_form_stamp
 from blog.comments.translation import gettext as _
 from blog.extensions import begin_reading, db
 
@@ -49,6 +48,8 @@ def submit(locator):
         db.session.rollback()  # nothing of a refused comment is kept, its flood marks neither
         begin_reading()
         form.parent_comment, form.refusal = outcome.parent, outcome.refusal.message
+        if outcome.refusal.renews_stamp:
+            form.issued.data = None  # the page again gets a stamp of this moment
         response = make_response(comments.render_page(target, form, outcome.refusal.status))
         if outcome.refusal.retry_after:
             response.headers["Retry-After"] = str(outcome.refusal.retry_after)
@@ -66,6 +67,19 @@ def submit(locator):
         remember_author(response, comment.author, form.email.data, comment.url)
     else:
         forget_author(response)
+    # The page this reader is sent back to must show their comment: not the copy their browser or a
+    # cache in front keeps of the shared page, which predates it.
+    remember_posting(response)
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response
+
+
+@bp.get("/comments/form-stamp")
+def form_stamp():
+    """A stamp of this moment, for the form of a shared page once the reader starts on it (form-stamp.js):
+    the shared page's own stamp names only its window, this one the moment itself."""
+    response = current_app.response_class(issue_form_stamp(), mimetype="text/plain")
+    response.cache_control.no_store = True
     return response
 
 
@@ -90,21 +104,7 @@ def site_feed():
     comments = db.session.scalars(newest_approved().limit(FEED_LENGTH)).all()
     targets = current_app.extensions["comments"].resolve_targets({comment.target_key for comment in comments})
     title = _("Comments for %(site)s", site=current_app.config["COMMENTS_SITE_TITLE"])
-    return revalidated(comments_feed(title, "/", url_for("comments.site_feed"), comments, targets))
-
-
-@bp.errorhandler(CSRFError)
-def expired_form(error):
-    """A missing or stale CSRF token (the host's CSRFProtect refused the post): the page again with
-    the reader's text kept and a fresh token, so nothing typed is lost (400)."""
-    target = current_app.extensions["comments"].load_target((request.view_args or {}).get("locator", ""))
-    if target is None or not target.is_published:
-        return current_app.handle_user_exception(NotFound())
-    if not is_open(target):
-        return current_app.handle_user_exception(Forbidden(_("Comments are closed.")))
-    form = CommentForm(target_key=target.key)
-    form.validate()
-    return current_app.extensions["comments"].render_page(target, form, 400)
+    return cacheable(comments_feed(title, "/", url_for("comments.site_feed"), comments, targets))
 
 
 @notices_bp.route("/comments/notices/confirm/<token>", methods=["GET", "POST"])

@@ -157,7 +157,8 @@ def test_markup_in_a_comment_is_shown_as_inert_text(make_app):
     page = parse(app.test_client().get("/welcome/"))
     shown = page.find(f".//li[@id='comment-{comment.id}']")
     assert "<script>alert(1)</script>" in "".join(shown.itertext())
-    assert [script.get("src") for script in page.iter("script")] == ["/comments/static/reply.js"]
+    assert [script.get("src") for script in page.iter("script")] == [
+        "/comments/static/reply.js", "/comments/static/form-stamp.js"]
     assert event_handlers(page) == []
     [(_, content)] = feed_entries(app.test_client(), "/welcome/feed/")
     in_feed = html5lib.parse(content, namespaceHTMLElements=False)
@@ -168,7 +169,9 @@ def test_only_a_moderator_reaches_the_moderation_desk(app):
     visitor = app.test_client()
     post_comment(visitor)
     [comment] = stored_comments(app)
-    token = parse(visitor.get("/welcome/")).find(".//input[@name='csrf_token']").get("value")
+    # A token of the visitor's own session, valid for the desk's forms: still no way in without the password.
+    desk = parse(visitor.get("/admin/comments", auth=MODERATOR))
+    token = desk.find(".//input[@name='csrf_token']").get("value")
     for credentials in (None, ("mia", "wrong"), ("someone", MODERATOR[1])):
         assert visitor.get("/admin/comments", auth=credentials).status_code == 401
         approve = visitor.post(f"/admin/comments/{comment.id}/approve", data={"csrf_token": token}, auth=credentials)

@@ -129,7 +129,7 @@ def test_every_hostile_comment_is_shown_inert_on_one_page(tab, stored):
         assert on_page["active"] == 0 and on_page["handlers"] == 0, payload
         assert on_page["author"] == as_shown(name_of(payload)), payload
         assert on_page["authorMarkup"] == 1, f"the name {name_of(payload)!r} is text in one element"
-    assert page.locator("script").count() == 2, "the page's own reply.js and its JSON-LD, nothing else"
+    assert page.locator("script").count() == 3, "the page's own reply.js, form-stamp.js and JSON-LD, nothing else"
     assert_nothing_ran(tab)
 
 

@@ -41,8 +41,8 @@ URL_ATTRIBUTES = {"href", "cite"}
 SAFE_SCHEMES = {"http", "https", "mailto"}
 SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.\-]*):")
 AUTHOR_MAX = 245
-# The page's own script file, served from this site (a path, not another host).
-REPLY_SCRIPT = re.compile(r"/(?:[\w.-]+/)*reply\.js(?:\?v=[0-9a-f]+)?")
+# The page's own script files, served from this site (a path, not another host).
+OWN_SCRIPT = re.compile(r"/(?:[\w.-]+/)*(reply|form-stamp)\.js(?:\?v=[0-9a-f]+)?")
 REPLY_TITLE = re.compile(r'<span id="reply-title-text"[^>]*>(.*?)</span>', re.DOTALL)
 
 
@@ -112,18 +112,18 @@ def whereabouts(tree, target) -> str:
 
 
 def assert_page_is_inert(tree, context):
-    """No script but the page's own two, and no event-handler attribute on any element."""
+    """No script but the page's own three, and no event-handler attribute on any element."""
     own = []
     for script in (element for element in elements(tree) if local_name(element.tag) == "script"):
         src, kind = script.get("src"), script.get("type")
-        if REPLY_SCRIPT.fullmatch(src or "") and kind is None and not text_of(script).strip():
-            own.append("reply.js")
+        if (own_script := OWN_SCRIPT.fullmatch(src or "")) and kind is None and not text_of(script).strip():
+            own.append(f"{own_script.group(1)}.js")
         elif kind == "application/ld+json" and src is None:
             json.loads(text_of(script))  # the block is still whole
             own.append("ld+json")
         else:
             pytest.fail(f"{context}: foreign <script> {script.attrib} in {whereabouts(tree, script)}")
-    assert sorted(own) == ["ld+json", "reply.js"], (context, own)
+    assert sorted(own) == ["form-stamp.js", "ld+json", "reply.js"], (context, own)
     for element in elements(tree):
         handlers = [name for name in element.attrib if local_name(name).lower().startswith("on")]
         assert not handlers, f"{context}: <{element.tag}> has {handlers} in {whereabouts(tree, element)}"

@@ -219,7 +219,7 @@ def test_actions_are_for_signed_in_admins_only(app, admin, post):
     """A stranger with a valid CSRF token of their own is sent to sign in, and nothing changes."""
     comment_id = add(app, post, status=SPAM)
     with app.test_client() as stranger:
-        stranger_token = CSRF_TOKEN.search(stranger.get("/hello/").get_data(as_text=True)).group(1)
+        stranger_token = CSRF_TOKEN.search(stranger.get("/admin/login").get_data(as_text=True)).group(1)
         for action in ACTIONS:
             response = stranger.post(f"/admin/comments/{comment_id}/{action}", data={"csrf_token": stranger_token})
             assert response.status_code in (302, 303)

@@ -1,6 +1,7 @@
-"""Whole post pages kept per worker (blog.comments.page_cache): each reader's page has their own
-token and a fresh stamp, nobody's own details or held comments are ever kept, a change anywhere
-shows on the next request from any worker, and an unchanged page is answered with 304."""
+"""Whole post pages (blog.comments.page_cache): every reader without a cookie of ours gets the same
+bytes, with no cookie and headers any cache may act on; nobody's own details or held comments are
+ever kept or shared; a change anywhere shows on the next request from any worker; and an unchanged
+page is answered with 304."""
 
 import re
 
@@ -8,12 +9,31 @@ import pytest
 from flask import template_rendered
 from sqlalchemy import event, select
 
+from blog.comments.cookies import AUTHOR_COOKIE, HELD_COOKIE, POSTED_COOKIE
 from blog.comments.thread_cache import touch_thread
-from blog.comments.timing import form_age
+from blog.comments.timing import read_form_stamp
 from blog.extensions import db
 from blog.posts.models import Post
 from tests.factories import make_app, make_comment, make_post
 from tests.readers import CSRF_TOKEN, FORM_STAMP, Reader
+
+# Inside one form window (60 s by default), so every view of a test sees the same window.
+FROZEN_TIME = 1_800_000_000 + 30
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The clock of every signature and window, frozen; ``clock.now`` moves it."""
+
+    class Clock:
+        now = FROZEN_TIME
+
+    monkeypatch.setattr("time.time", lambda: Clock.now)
+    return Clock
+
+
+def cache_control(response) -> set[str]:
+    return set(response.headers.get("Cache-Control", "").replace(" ", "").split(","))
 
 
 @pytest.fixture
@@ -57,14 +77,14 @@ def rendering(app, path) -> tuple[int, list[str]]:
     return count, rendered
 
 
-def test_a_kept_page_runs_one_query_and_no_template_on_every_database(matrix_comments_app):
+def test_a_kept_page_runs_one_query_and_no_template_on_every_database(matrix_comments_app, clock):
     first, _ = rendering(matrix_comments_app, "/hello/")
     assert first > 1
     again, rendered = rendering(matrix_comments_app, "/hello/")
     assert again <= 1 and rendered == []  # the post and its thread's version, together, if anything
 
 
-def test_on_sqlite_a_kept_page_runs_no_query_until_anything_is_committed(blog):
+def test_on_sqlite_a_kept_page_runs_no_query_until_anything_is_committed(blog, clock):
     rendering(blog, "/hello/")
     assert rendering(blog, "/hello/") == (0, [])
     with blog.app_context():  # a commit anywhere, even on another thread, sends the next view to the database
@@ -74,24 +94,62 @@ def test_on_sqlite_a_kept_page_runs_no_query_until_anything_is_committed(blog):
     assert rendering(blog, "/hello/") == (0, [])
 
 
-def test_each_reader_of_a_kept_page_gets_a_token_of_their_own_session(blog):
-    first, second = Reader(blog.test_client()), Reader(blog.test_client())
-    first.get()  # the page is kept from here on
-    first_token, second_token = first.csrf_token(), second.csrf_token()
-    assert first_token != second_token
-    assert second.post(comment="Mine, with my own token.").status_code == 303
-    stolen = {"csrf_token": first_token}
-    assert Reader(blog.test_client()).post(comment="With someone else's token.", **stolen).status_code == 400
+def test_every_cookieless_reader_gets_the_same_bytes_and_no_cookie(blog, clock):
+    responses = [Reader(blog.test_client()).get() for _ in range(3)]  # rendered, then kept
+    assert len({response.get_data() for response in responses}) == 1
+    for response in responses:
+        assert "Set-Cookie" not in response.headers
+        assert cache_control(response) == {"public", "max-age=60", "stale-while-revalidate=60"}
+        assert response.headers["Vary"] == "Accept-Language"
+        assert not response.headers["ETag"].startswith("W/")
+    assert len({response.headers["ETag"] for response in responses}) == 1
+    assert Reader(blog.test_client()).post(comment="From the shared page, with no cookie.").status_code == 303
 
 
-def test_every_view_of_a_kept_page_has_a_fresh_signed_stamp(blog):
+def test_the_cache_headers_follow_the_settings(blog, clock):
+    blog.config.update(COMMENTS_CACHE_MAX_AGE=5, COMMENTS_CACHE_STALE_WHILE_REVALIDATE=0)
+    page = Reader(blog.test_client()).get()
+    assert cache_control(page) == {"public", "max-age=5", "stale-while-revalidate=0"}
+    with blog.test_client().get("/hello/feed/") as feed:
+        assert cache_control(feed) == {"public", "max-age=5", "stale-while-revalidate=0"}
+
+
+def test_the_shared_page_changes_with_the_window_and_its_older_forms_still_post(blog, clock):
+    earlier = Reader(blog.test_client())
+    earlier_page = earlier.get().get_data(as_text=True)
+    clock.now += blog.config["COMMENTS_FORM_WINDOW_SECONDS"]
+    later_page = Reader(blog.test_client()).get().get_data(as_text=True)
+    assert CSRF_TOKEN.search(earlier_page).group(1) != CSRF_TOKEN.search(later_page).group(1)
+    assert FORM_STAMP.search(earlier_page).group(1) != FORM_STAMP.search(later_page).group(1)
+    assert earlier.post(comment="Sent a window later.").status_code == 303
+
+
+@pytest.mark.parametrize("cookie", ["session", HELD_COOKIE, AUTHOR_COOKIE, POSTED_COOKIE])
+def test_a_reader_with_a_cookie_of_ours_or_a_session_gets_a_private_page(blog, clock, cookie):
+    Reader(blog.test_client()).get()  # the shared page is kept
+    client = blog.test_client()
+    client.set_cookie(cookie, "anything")
+    with client.get("/hello/") as own:
+        assert own.status_code == 200 and "Leave a Reply" in own.get_data(as_text=True)
+        assert {"private", "no-store"} <= cache_control(own) and "public" not in cache_control(own)
+        assert "Cookie" in own.headers["Vary"]
+
+
+def test_a_reader_with_a_session_posts_with_a_token_of_that_session(blog, clock):
     reader = Reader(blog.test_client())
-    pages = [reader.get().get_data(as_text=True) for _ in range(2)]
-    stamps = [FORM_STAMP.search(page).group(1) for page in pages]
+    reader.get("/admin/login")  # any page that gives the browser a session
+    shared = CSRF_TOKEN.search(Reader(blog.test_client()).get().get_data(as_text=True)).group(1)
+    assert reader.csrf_token() != shared
+    assert reader.post(comment="With my session's token.").status_code == 303
+    assert reader.post(comment="With the shared page's token.", csrf_token=shared).status_code == 400
+
+
+def test_a_stamp_on_the_shared_page_names_its_window(blog, clock):
+    page = Reader(blog.test_client()).get().get_data(as_text=True)
     with blog.test_request_context():
-        ages = [form_age(stamp) for stamp in stamps]
-    assert all(age is not None and 0 <= age < 60 for age in ages)
-    assert "csrf-" not in pages[1] and "issued-" not in pages[1]  # no slot left unfilled
+        stamp = read_form_stamp(FORM_STAMP.search(page).group(1))
+    assert stamp.window == 60 and stamp.age == 30  # the window began 30 s before the frozen now
+    assert 'data-renew="/comments/form-stamp"' in page
 
 
 def test_held_comments_and_remembered_details_are_never_kept_for_others(tmp_path):
@@ -105,7 +163,7 @@ def test_held_comments_and_remembered_details_are_never_kept_for_others(tmp_path
     own = author.get()
     assert "Only my browser sees this." in own.get_data(as_text=True)
     assert {"private", "no-store"} <= set(own.headers["Cache-Control"].replace(" ", "").split(","))
-    assert own.headers.get("ETag") is None
+    assert own.headers.get("ETag") is None and "Cookie" in own.headers["Vary"]
     for reader in (stranger, Reader(app.test_client())):
         page = reader.get().get_data(as_text=True)
         assert "Only my browser sees this." not in page and "held@example.org" not in page
@@ -123,24 +181,23 @@ def test_a_reply_link_gets_its_own_page_and_leaves_the_kept_one_alone(blog):
     assert not heading.search(reader.get().get_data(as_text=True))
 
 
-def test_an_unchanged_page_is_answered_304_for_the_same_session(blog):
-    reader = Reader(blog.test_client())
-    page = reader.get()
+def test_an_unchanged_page_is_answered_304_to_any_reader_who_has_it(blog, clock):
+    page = Reader(blog.test_client()).get()
     etag = page.headers["ETag"]
-    assert etag.startswith('W/"') and "no-cache" in page.headers["Cache-Control"]
-    with reader.client.get("/hello/", headers={"If-None-Match": etag}) as again:
+    with blog.test_client().get("/hello/", headers={"If-None-Match": etag}) as again:
         assert again.status_code == 304 and again.get_data() == b""
-    with blog.test_client().get("/hello/", headers={"If-None-Match": etag}) as stranger:
-        assert stranger.status_code == 200  # another session: its own token, so not the same page
-    with reader.client.get("/hello/", headers={"If-None-Match": etag, "Accept-Language": "nl"}) as dutch:
+        assert "Set-Cookie" not in again.headers
+    with blog.test_client().get("/hello/", headers={"If-None-Match": etag, "Accept-Language": "nl"}) as dutch:
         assert dutch.status_code == 200 and "Laat een reactie achter" in dutch.get_data(as_text=True)
+    clock.now += 60  # a new window: a new form, so a new page
+    with blog.test_client().get("/hello/", headers={"If-None-Match": etag}) as renewed:
+        assert renewed.status_code == 200 and renewed.headers["ETag"] != etag
 
 
 def test_a_new_comment_or_an_edited_post_changes_the_etag(blog):
-    reader = Reader(blog.test_client())
-    etag = reader.get().headers["ETag"]
-    assert reader.post(comment="A new comment changes the page.").status_code == 303
-    with reader.client.get("/hello/", headers={"If-None-Match": etag}) as after_comment:
+    etag = Reader(blog.test_client()).get().headers["ETag"]
+    assert Reader(blog.test_client()).post(comment="A new comment changes the page.").status_code == 303
+    with blog.test_client().get("/hello/", headers={"If-None-Match": etag}) as after_comment:
         assert after_comment.status_code == 200
         assert "A new comment changes the page." in after_comment.get_data(as_text=True)
         etag = after_comment.headers["ETag"]
@@ -148,18 +205,8 @@ def test_a_new_comment_or_an_edited_post_changes_the_etag(blog):
         post = db.session.scalar(select(Post))
         post.set_body("A rewritten body.")
         db.session.commit()
-    with reader.client.get("/hello/", headers={"If-None-Match": etag}) as after_edit:
+    with blog.test_client().get("/hello/", headers={"If-None-Match": etag}) as after_edit:
         assert after_edit.status_code == 200 and "A rewritten body." in after_edit.get_data(as_text=True)
-
-
-def test_a_page_from_an_earlier_ten_minutes_is_sent_again_with_a_fresh_form(blog, monkeypatch):
-    reader = Reader(blog.test_client())
-    etag = reader.get().headers["ETag"]
-    import blog.comments.page_cache as page_cache
-    later = page_cache.time.time() + page_cache.FORM_REFRESH_SECONDS
-    monkeypatch.setattr(page_cache.time, "time", lambda: later)
-    with reader.client.get("/hello/", headers={"If-None-Match": etag}) as response:
-        assert response.status_code == 200 and CSRF_TOKEN.search(response.get_data(as_text=True))
 
 
 def page_of(app, path="/hello/") -> tuple[int, str]:
@@ -197,7 +244,7 @@ def test_the_thread_feed_is_kept_and_answered_304_until_a_comment_changes_it(two
         assert feed.status_code == 200 and feed.mimetype == "application/atom+xml"
         etag = feed.headers["ETag"]
     with second.test_client().get("/hello/feed/", headers={"If-None-Match": etag}) as unchanged:
-        assert unchanged.status_code == 304
+        assert unchanged.status_code == 304  # the other worker rendered the same bytes
     assert Reader(first.test_client()).post(comment="Fresh in the feed.").status_code == 303
     with second.test_client().get("/hello/feed/", headers={"If-None-Match": etag}) as changed:
         assert changed.status_code == 200 and "Fresh in the feed." in changed.get_data(as_text=True)
@@ -218,9 +265,26 @@ def test_the_site_feed_is_answered_304_until_it_changes(blog):
     assert Reader(blog.test_client()).post(comment="First on the site.").status_code == 303
     with blog.test_client().get("/comments/feed/") as feed:
         etag = feed.headers["ETag"]
-        assert feed.status_code == 200 and "no-cache" in feed.headers["Cache-Control"]
+        assert feed.status_code == 200 and "public" in cache_control(feed) and not etag.startswith("W/")
     with blog.test_client().get("/comments/feed/", headers={"If-None-Match": etag}) as unchanged:
         assert unchanged.status_code == 304
     assert Reader(blog.test_client()).post(comment="New on the site.").status_code == 303
     with blog.test_client().get("/comments/feed/", headers={"If-None-Match": etag}) as changed:
         assert changed.status_code == 200 and "New on the site." in changed.get_data(as_text=True)
+
+
+def test_two_workers_render_the_same_bytes_for_the_same_window(two_workers, clock):
+    first, second, _key = two_workers
+    pages = [app.test_client().get("/hello/") for app in (first, second)]
+    assert pages[0].get_data() == pages[1].get_data() and pages[0].headers["ETag"] == pages[1].headers["ETag"]
+
+
+def test_a_post_marks_its_browser_and_drops_what_its_cache_kept(blog, clock):
+    response = Reader(blog.test_client()).post(comment="Show me my comment, not a kept page.")
+    assert response.status_code == 303
+    assert response.headers["Clear-Site-Data"] == '"cache"'
+    [posted] = [value for value in response.headers.getlist("Set-Cookie") if value.startswith(f"{POSTED_COOKIE}=")]
+    assert "Max-Age=120" in posted and "HttpOnly" in posted
+    blog.config.update(COMMENTS_CACHE_MAX_AGE=0, COMMENTS_CACHE_STALE_WHILE_REVALIDATE=0)
+    again = Reader(blog.test_client()).post(comment="Nothing is kept, so nothing to mark.")
+    assert not any(value.startswith(f"{POSTED_COOKIE}=") for value in again.headers.getlist("Set-Cookie"))
