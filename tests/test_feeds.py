@@ -100,3 +100,16 @@ def test_sitemap_lists_the_home_page_and_published_posts(site):
 def test_robots_keeps_crawlers_out_of_the_admin_and_names_the_sitemap(site):
     assert fetch(site, "/robots.txt")[1] == (
         "User-agent: *\nDisallow: /admin/\nSitemap: https://blog.example.org/sitemap.xml\n")
+
+
+@pytest.mark.parametrize("path", ["/feed/", "/comments/feed/", "/hello/feed/"])
+def test_every_feed_may_be_kept_by_any_cache_and_is_answered_304_unchanged(site, path):
+    with site.test_client().get(path) as feed:
+        assert feed.status_code == 200 and "Set-Cookie" not in feed.headers
+        assert set(feed.headers["Cache-Control"].replace(" ", "").split(",")) == {
+            "public", "max-age=60", "stale-while-revalidate=60"}
+        assert feed.headers["Vary"] == "Accept-Language"
+        etag = feed.headers["ETag"]
+        assert not etag.startswith("W/")
+    with site.test_client().get(path, headers={"If-None-Match": etag}) as again:
+        assert again.status_code == 304

@@ -43,7 +43,7 @@ from tests.wire import (
     admin_session,
     check_answer,
     plans,
-    reader_session,
+    route_session,
     snapshot,
 )
 
@@ -58,7 +58,6 @@ class Site:
         self.app = app
         self.client = app.test_client(use_cookies=False)
         self.values = self.reset()
-        self.reader = reader_session(self.send, b"/hello/")
         self._admin = None
 
     def send(self, request) -> Answer:
@@ -82,11 +81,13 @@ class Site:
             return {"slug": "hello", "post": post.id, "approved": approved.id, **ids,
                     "token": unsubscribe_token(approved)}
 
-    def session_for(self, who: str) -> Session:
-        if who == "admin":
+    def session_for(self, route) -> Session:
+        if route.who == "admin":
             self._admin = self._admin or admin_session(self.send)
             return self._admin
-        return self.reader if who == "reader" else Session(None, {"csrf_token": "", "issued": ""})
+        if route.who == "reader":
+            return route_session(self.send, route, b"/hello/")
+        return Session(None, {"csrf_token": "", "issued": ""})
 
     def snapshot(self) -> dict:
         with self.app.app_context(), db.engine.connect() as connection:
@@ -95,7 +96,7 @@ class Site:
     def check(self, plan: Plan, caplog) -> Answer:
         """Send the plan from fresh rows and hold the answer to the contract; the answer."""
         self.values = self.reset()
-        session = self.session_for(plan.route.who)
+        session = self.session_for(plan.route)
         request = plan.render(session.cookie, {**self.values, **session.secrets})
         before = self.snapshot()
         caplog.clear()

@@ -26,7 +26,7 @@ from tests.wire import (
     check_answer,
     exchange,
     plans,
-    reader_session,
+    route_session,
     snapshot,
 )
 
@@ -87,8 +87,8 @@ def served(tmp_path, database_url):
 
 
 def test_gunicorn_answers_any_request_without_a_5xx_or_an_error_logged(served):
-    reader = reader_session(served.send, f"/{SLUG}/".encode())
-    values = {"slug": SLUG, "token": "", **reader.secrets}
+    readers = {route: route_session(served.send, route, f"/{SLUG}/".encode()) for route in (COMMENT, SIGN_IN)}
+    values = {"slug": SLUG, "token": ""}
     numbers = iter(range(1_000_000))
 
     @settings(max_examples=40, deadline=None,
@@ -104,12 +104,14 @@ def test_gunicorn_answers_any_request_without_a_5xx_or_an_error_logged(served):
     @given(plan=plans([COMMENT, POST_PAGE, SIGN_IN], over_the_wire=True))
     def send_one(plan):
         plan = plan.numbered(next(numbers))  # the same comment twice would be a 409 duplicate
-        request = plan.render(reader.cookie, values)
+        reader = readers.get(plan.route, readers[COMMENT])
+        filled = {**values, **reader.secrets}
+        request = plan.render(reader.cookie, filled)
         before, start = served.snapshot(), served.log_size()
         answer = served.send(request)
         after, logged = served.snapshot(), served.errors(start)
         event(f"{plan.verdict}: {answer.status}" + ("" if answer.is_from_app else " from gunicorn itself"))
-        check_answer(plan, request, answer, before, after, values, logged)
+        check_answer(plan, request, answer, before, after, filled, logged)
         assert not LOUD.search(logged), f"gunicorn logged an error for {', '.join(plan.labels)}:\n{logged[-3000:]}" \
                                         f"\n\n--- the request ---\n{request!r}\n\n--- the answer ---\n{answer!r}"
 

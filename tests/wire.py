@@ -453,10 +453,17 @@ class Session:
 
 
 def reader_session(send, page: bytes) -> Session:
-    """A reader who has read ``page``: its session cookie, CSRF token and form stamp."""
+    """A reader who has read ``page``: its session cookie (none on a post page, which is the same for
+    every reader without one), CSRF token and form stamp."""
     answer = send(get(page))
     assert answer.status == 200, f"the page {page!r} answered {answer!r}"
     return Session(answer.cookie("session"), hidden_fields(answer))
+
+
+def route_session(send, route: Route, post_page: bytes) -> Session:
+    """A reader ready to send ``route``'s form: the sign-in page's session and token for signing in; for
+    anything else the post page's token, bound to that post (read again when the post is made anew)."""
+    return reader_session(send, b"/admin/login" if route is SIGN_IN else post_page)
 
 
 def admin_session(send, username="boss", password=PASSWORD) -> Session:

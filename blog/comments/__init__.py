@@ -38,7 +38,7 @@ from blog.comments.forms import (
     single_line,
 )
 from blog.comments.models import Comment, CommentStatus
-from blog.comments.page_cache import serve_target_page
+from blog.comments.page_cache import cacheable, serve_target_page
 from blog.comments.signals import (
     comment_edited,
     comment_erased,
@@ -56,8 +56,8 @@ __all__ = [
     "Comments", "CommentTarget", "Comment", "CommentStatus",
     # Its signals (blinker), sent by the app.
     "comment_will_be_posted", "comment_posted", "comment_status_changed", "comment_edited", "comment_erased",
-    # Whole pages and feeds kept per worker and checked against versions.
-    "serve_target_page", "thread_version_column", "VersionedCache", "atom_response", "FEED_LENGTH",
+    # Whole pages and feeds kept per worker and checked against versions, and sent for any cache to keep.
+    "serve_target_page", "thread_version_column", "VersionedCache", "atom_response", "FEED_LENGTH", "cacheable",
     # The forms' text rules, for a host's own forms and importers.
     "single_line", "reject_control_characters", "one_line", "FORBIDDEN_CHARACTERS", "AUTHOR_MAX", "EMAIL_MAX",
     # For importers: what the comment form keeps of a commenter's details, hang a comment in its thread,

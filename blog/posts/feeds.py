@@ -2,7 +2,7 @@
 
 from flask import Blueprint, current_app, url_for
 
-from blog.comments import FEED_LENGTH, atom_response
+from blog.comments import FEED_LENGTH, atom_response, cacheable
 from blog.extensions import db
 from blog.posts.models import published_posts
 from blog.urls import absolute_url
@@ -12,7 +12,7 @@ bp = Blueprint("feeds", __name__)
 
 @bp.get("/feed/")
 def posts_feed():
-    """The newest published posts, as Atom."""
+    """The newest published posts, as Atom: the same for every reader, so any cache may keep it."""
     posts = db.session.scalars(published_posts().limit(FEED_LENGTH)).all()
     entries = [
         {"title": post.title, "link": absolute_url("posts.detail", slug=post.slug),
@@ -20,4 +20,5 @@ def posts_feed():
          "author": current_app.config["BLOG_TITLE"], "html": post.body_html}
         for post in posts
     ]
-    return atom_response(current_app.config["BLOG_TITLE"], url_for("posts.index"), url_for("feeds.posts_feed"), entries)
+    return cacheable(atom_response(current_app.config["BLOG_TITLE"], url_for("posts.index"),
+                                   url_for("feeds.posts_feed"), entries))
