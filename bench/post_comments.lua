@@ -1,8 +1,9 @@
 -- wrk script for `make bench`: readers posting comments.
 --   wrk -t2 -c32 -d10s --latency -s bench/post_comments.lua URL -- CLIENTS_FILE TAG
 -- CLIENTS_FILE holds one reader per line, "cookie<TAB>csrf_token<TAB>issued", each from one fetch
--- of the form. Requests take the readers in turn, each with a name and address of their own; every
--- text is distinct (TAG, thread, counter), so none is a duplicate. Every answer should be 303; done() prints how many were and were not.
+-- of the form (the cookie may be empty). Requests take the readers in turn, each with a name and
+-- address of their own; every text is distinct (TAG, thread, counter), so none is a duplicate.
+-- Every answer should be 303; done() prints how many were and were not.
 
 local threads = {}
 
@@ -40,9 +41,10 @@ function request()
     .. "I had not understood how the dose changes the effect until now.", tag, id, counter)
   local body = "author=Bench+Reader+" .. number .. "&email=bench" .. number .. "%40example.org&url=&comment=" .. encode(text)
     .. "&parent=0&csrf_token=" .. client.token .. "&issued=" .. client.issued
+  -- A reader whose form came with no cookie (the shared anonymous page) sends none.
   return wrk.format("POST", nil, {
     ["Content-Type"] = "application/x-www-form-urlencoded",
-    ["Cookie"] = client.cookie,
+    ["Cookie"] = client.cookie ~= "" and client.cookie or nil,
   }, body)
 end
 

@@ -1,11 +1,14 @@
 """``make bench``: the blog under gunicorn, driven by a bounded load on loopback, as one table.
 
 Each database is fresh, in its own temporary instance folder: ``flask --app wsgi db upgrade``,
-``blog seed``, then approved comments inserted straight into SQLite. Each is served by gunicorn with
-gunicorn.conf.py (``WEB_CONCURRENCY`` workers, 4 unless set; no worker recycling) running
-``bench.app:app``, the blog plus a hello-world route, so every row runs on the same app. wrk drives
-the load when it is installed, else ``bench/loadgen.py``. The table goes to standard output and,
-as JSON, to bench/results/latest.json.
+``blog seed``, then approved comments and replies inserted straight into SQLite. Each is served by
+gunicorn with gunicorn.conf.py (``WEB_CONCURRENCY`` workers, 4 unless set; no worker recycling)
+running ``bench.app:app``, the blog plus a hello-world route, so every row runs on the same app. The
+post page is measured straight from gunicorn and through nginx with the project's own micro-cache
+configuration (started as the cache tests start it, tests/nginx.py); comment POSTs alone, and while
+other readers load the page; and Isso 0.14.0's comment POSTs, from its own venv and gunicorn, as the
+yardstick for the blog's (bench/isso.py). wrk drives the load when it is installed, else
+``bench/loadgen.py``. The table goes to standard output and, as JSON, to bench/results/latest.json.
 
     python bench/run.py [--comments 200] [--quick] [--loadgen wrk|python] [--duration 10]
 
@@ -29,14 +32,19 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
-from blog.sanitize import clean_comment  # noqa: E402 -- needs the project on sys.path first
+from bench import isso  # noqa: E402 -- needs the project on sys.path first
+from blog.sanitize import clean_comment  # noqa: E402
+from tests.nginx import nginx_proxy  # noqa: E402 -- the very nginx set-up the cache tests run
 
 SLUG = "how-ketamine-works"
 POST_PAGE = f"/{SLUG}/"
@@ -45,9 +53,18 @@ FEED = f"/{SLUG}/feed/"
 MEDIUM, LARGE = 1_000, 100_000
 BATCH = 10_000
 THREADS, CONNECTIONS = 2, 32
+# Issue 14: how comment POSTs fare while this many other readers load the post page.
+READERS = 16
 REQUEST_TIMEOUT = 10
 RESULTS = PROJECT_ROOT / "bench" / "results" / "latest.json"
-LUA_SCRIPT = PROJECT_ROOT / "bench" / "post_comments.lua"
+# The wrk script and the answer that acknowledges a comment, for each kind of comment POST.
+POST_SCRIPTS = {"blog": PROJECT_ROOT / "bench" / "post_comments.lua", "isso": isso.LUA_SCRIPT}
+ACKNOWLEDGED = {"blog": {"303"}, "isso": {"201", "202"}}
+# How many requests, one after the other, tell how nginx's cache answers the post page.
+SAMPLES = 10
+NGINX_WORKERS = 2
+# What in nginx's error log is more than a notice.
+LOUD_NGINX = re.compile(r"\[(error|crit|alert|emerg)\]")
 # What the server needs to take a burst of comments from a few readers: no flood limit, no minimum
 # time to fill in the form, and approval without moderation.
 SERVER_SETTINGS = {
@@ -58,6 +75,7 @@ SERVER_SETTINGS = {
 CSRF_TOKEN = re.compile(r'<input[^>]*\bname="csrf_token"[^>]*\bvalue="([^"]+)"')
 FORM_STAMP = re.compile(r'<input[^>]*\bname="issued"[^>]*\bvalue="([^"]+)"')
 SHOWN_COMMENT = re.compile(r'<li[^>]*\bid="comment-\d+"')
+SHOWN_REPLY = re.compile(r'<li[^>]*\bclass="comment depth-(?!1\b)\d+')
 
 AUTHORS = [
     "Maria Jansen", "Tom Bakker", "Aisha Rahman", "Lucas de Vries", "Sofia Rossi", "Daniel Okafor", "Emma Visser",
@@ -99,13 +117,25 @@ def comment_texts() -> list[tuple[str, str]]:
     return texts
 
 
+def reply_parent(number: int) -> int | None:
+    """The comment the ``number``-th one answers, or None for a top-level one. Every third comment is a
+    reply, to one of the last four comments numbered 3k before it (all top-level), as readers answer a
+    recent comment: some comments on a page get several replies, most none."""
+    if number % 3 != 2:
+        return None
+    return number - 2 - 3 * (number // 3 % 4)
+
+
 def insert_comments(database: Path, count: int) -> None:
-    """``count`` approved top-level comments on the seed post, a minute or so apart, in batches."""
+    """``count`` approved comments on the seed post, a minute or so apart, in batches; a third of them
+    are replies (depth 1) to an earlier top-level comment (``reply_parent``), so the page renders
+    threads as a real one does. Ids are given, so a reply can name its parent within a batch."""
     texts = comment_texts()
     connection = sqlite3.connect(database, timeout=30)
     try:
         post_id = connection.execute("SELECT id FROM post WHERE slug = ?", (SLUG,)).fetchone()[0]
         key = f"post-{post_id}"
+        first_id = connection.execute("SELECT coalesce(max(id), 0) + 1 FROM comment").fetchone()[0]
         start = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=47 * (count + 1))
         for first in range(0, count, BATCH):
             rows = []
@@ -115,22 +145,30 @@ def insert_comments(database: Path, count: int) -> None:
                 created = (start + timedelta(seconds=47 * number)).strftime("%Y-%m-%d %H:%M:%S.%f")
                 email = f"{author.split()[0].lower()}{number % 997}@example.org"
                 url = f"https://{author.split()[-1].lower()}.example.org/" if number % 4 == 0 else ""
-                rows.append((key, author, email, url, raw, html, created, created))
+                parent = reply_parent(number)
+                parent_id = None if parent is None else first_id + parent
+                rows.append((first_id + number, key, parent_id, parent_id, 0 if parent is None else 1,
+                             author, email, url, raw, html, created, created))
             connection.executemany(
-                "INSERT INTO comment (target_key, parent_id, root_id, depth, author, email, url, body_raw, body_html,"
-                " status, status_reason, ip, user_agent, is_moderator_reply, created_at, approved_at)"
-                " VALUES (?, NULL, NULL, 0, ?, ?, ?, ?, ?, 'approved', '', NULL, NULL, 0, ?, ?)", rows)
+                "INSERT INTO comment (id, target_key, parent_id, root_id, depth, author, email, url, body_raw,"
+                " body_html, status, status_reason, ip, user_agent, is_moderator_reply, created_at, approved_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'approved', '', NULL, NULL, 0, ?, ?)", rows)
             connection.commit()
     finally:
         connection.close()
 
 
-def blog_environment(instance: Path, **variables) -> dict:
-    """The environment for the blog's commands: the bench settings, none of the developer's own."""
+def clean_environment(**variables) -> dict:
+    """This process's environment without the developer's blog and server settings, plus ``variables``."""
     environment = {name: value for name, value in os.environ.items()
                    if not name.startswith("FLASK_") and name not in {"DATABASE_URL", "WEB_CONCURRENCY", "HOST", "PORT"}}
-    environment.update(BLOG_INSTANCE_PATH=str(instance), **SERVER_SETTINGS, **variables)
+    environment.update(variables)
     return environment
+
+
+def blog_environment(instance: Path, **variables) -> dict:
+    """The environment for the blog's commands: the bench settings, none of the developer's own."""
+    return clean_environment(BLOG_INSTANCE_PATH=str(instance), **SERVER_SETTINGS, **variables)
 
 
 def prepare_instance(root: Path, comments: int) -> Path:
@@ -160,26 +198,36 @@ def fetch(url: str, opener=None) -> tuple[int, str]:
             return error.code, ""
 
 
-class Server:
-    """gunicorn with gunicorn.conf.py serving bench.app:app for one instance folder, on a free loopback port."""
+def gunicorn_command(python: Path | str, app: str) -> list[str]:
+    """gunicorn with the project's gunicorn.conf.py (HOST, PORT and WEB_CONCURRENCY from the environment),
+    for the blog and for Isso alike, so both run with the same workers, timeouts and keep-alive."""
+    # Recycling workers guards against slow leaks over days; in a benchmark of a minute it would only
+    # restart workers in the middle of whichever row follows the fastest one.
+    return [str(python), "-m", "gunicorn", "-c", str(PROJECT_ROOT / "gunicorn.conf.py"), "--max-requests", "0", app]
 
-    def __init__(self, instance: Path, workers: int):
-        self.instance, self.workers = instance, workers
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log_path = instance / "gunicorn.log"
+
+def gunicorn_variables(port: int, workers: int) -> dict:
+    return {"HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": str(workers)}
+
+
+class Server:
+    """A server on a loopback port, started for some rows and stopped after them, even on failure: the
+    blog's gunicorn or Isso's. It is ready once ``health`` answers 200 and its master has
+    ``workers`` children; its standard error goes to ``<folder>/<name>.log``."""
+
+    def __init__(self, name: str, folder: Path, port: int, command: list[str], workers: int, *,
+                 environment: dict | None = None, cwd: Path = PROJECT_ROOT, health: str = "/healthz"):
+        self.name, self.folder, self.port, self.command, self.workers = name, folder, port, command, workers
+        self.environment, self.cwd, self.health = environment, cwd, health
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.log_path = folder / f"{name}.log"
         self.process = None
 
     def __enter__(self):
-        environment = blog_environment(self.instance, HOST="127.0.0.1", PORT=str(self.port),
-                                       WEB_CONCURRENCY=str(self.workers))
         with open(self.log_path, "w") as log:
-            # The access log goes to standard output, which nobody reads here: discard it.
-            self.process = subprocess.Popen(
-                # Recycling workers guards against slow leaks over days; in a benchmark of a minute it
-                # would only restart workers in the middle of whichever row follows the fastest one.
-                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--max-requests", "0", "bench.app:app"],
-                cwd=PROJECT_ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=log)
+            # gunicorn's access log goes to standard output, which nobody reads here: discard it.
+            self.process = subprocess.Popen(self.command, cwd=self.cwd, env=self.environment,
+                                            stdout=subprocess.DEVNULL, stderr=log)
         try:
             self._wait_until_ready(timeout=60)
         except BaseException:
@@ -194,15 +242,15 @@ class Server:
         deadline = time.monotonic() + timeout
         while True:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n{self.log_tail()}")
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.log_tail()}")
             try:
-                status, _ = fetch(self.base_url + "/healthz")
+                status, _ = fetch(self.base_url + self.health)
                 if status == 200 and len(self.worker_pids()) >= self.workers:
                     return
             except OSError:  # refused or reset while the workers boot
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not answer /healthz within {timeout} s:\n{self.log_tail()}")
+                raise RuntimeError(f"{self.name} did not answer {self.health} within {timeout} s:\n{self.log_tail()}")
             time.sleep(0.2)
 
     def worker_pids(self) -> list[int]:
@@ -245,7 +293,7 @@ class Server:
             return 0
 
     def stop(self) -> None:
-        """A graceful stop (SIGTERM lets requests in flight finish); SIGKILL if it hangs."""
+        """SIGTERM (gunicorn's graceful stop lets requests in flight finish); SIGKILL if it hangs."""
         if self.process is None or self.process.poll() is not None:
             return
         self.process.terminate()
@@ -254,6 +302,13 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
+
+
+def blog_server(instance: Path, workers: int) -> Server:
+    """gunicorn serving bench.app:app for one instance folder, on a free loopback port."""
+    port = free_port()
+    return Server("gunicorn", instance, port, gunicorn_command(sys.executable, "bench.app:app"), workers,
+                  environment=blog_environment(instance, **gunicorn_variables(port, workers)))
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
@@ -281,37 +336,44 @@ def parse_wrk(output: str) -> dict:
     return result
 
 
-def drive(tool: str, url: str, duration: float, clients_file: Path | None = None, tag: str = "") -> dict:
-    """One bounded load on ``url``: GETs, or comment POSTs from the readers in ``clients_file``."""
+def drive(tool: str, url: str, duration: float, *, posts: str | None = None, clients_file: Path | None = None,
+          tag: str = "", connections: int = CONNECTIONS, threads: int = THREADS) -> dict:
+    """One bounded load on ``url``: GETs, or comment POSTs: the blog's (``posts="blog"``, from the readers
+    in ``clients_file``) or Isso's (``posts="isso"``). ``threads`` is wrk's; the Python one ignores it."""
     if tool == "wrk":
-        command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration:g}s", "--latency",
+        command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration:g}s", "--latency",
                    f"--timeout={REQUEST_TIMEOUT}s"]
-        if clients_file:
-            command += ["-s", str(LUA_SCRIPT), url, "--", str(clients_file), tag]
+        if posts:
+            command += ["-s", str(POST_SCRIPTS[posts]), url, "--", *([str(clients_file)] if clients_file else []), tag]
         else:
             command.append(url)
         completed = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=True)
         result = parse_wrk(completed.stdout)
-        if clients_file:
+        if posts:
             line = re.search(r"BENCH acknowledged=(\d+) refused=(\d+) statuses=(.*)", completed.stdout)
             result["acknowledged"], result["unexpected"] = int(line.group(1)), int(line.group(2))
             result["unexpected_statuses"] = sorted(set(line.group(3).split()))
         return result
-    command = [sys.executable, "-m", "bench.loadgen", url, f"--connections={CONNECTIONS}", f"--duration={duration:g}"]
-    if clients_file:
+    command = [sys.executable, "-m", "bench.loadgen", url, f"--connections={connections}", f"--duration={duration:g}"]
+    if posts == "blog":
         command += [f"--clients={clients_file}", f"--tag={tag}"]
+    elif posts == "isso":
+        command += ["--isso", f"--tag={tag}"]
     completed = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=duration + 120,
                                check=True)
     result = json.loads(completed.stdout)
-    expected = "303" if clients_file else "200"
-    result["unexpected"] = sum(count for status, count in result.pop("statuses").items() if status != expected)
-    if clients_file:
+    expected = ACKNOWLEDGED.get(posts, {"200"})
+    statuses = result.pop("statuses")
+    result["unexpected"] = sum(count for status, count in statuses.items() if status not in expected)
+    if posts:
         result["acknowledged"] = result["requests"] - result["unexpected"]
+        result["unexpected_statuses"] = sorted(status for status in statuses if status not in expected)
     return result
 
 
 def fetch_forms(base_url: str, count: int, path: Path) -> None:
-    """``count`` readers, each with its own cookie jar, fetch the form once: cookie, CSRF token, stamp."""
+    """``count`` readers, each with its own cookie jar, fetch the form once: CSRF token, stamp and
+    whatever cookie came with them (none, where the page is the shared anonymous one)."""
     lines = []
     for _ in range(count):
         jar = http.cookiejar.CookieJar()
@@ -333,6 +395,20 @@ def stored_comments(database: Path, tag: str) -> int:
         connection.close()
 
 
+def load_note(result: dict) -> str:
+    return f"{result['unexpected']} non-2xx/3xx, {result['errors']} socket errors"
+
+
+def cache_statuses(url: str, count: int) -> Counter:
+    """How nginx answered ``count`` requests one after the other: their X-Cache-Status (HIT, MISS...)."""
+    statuses = Counter()
+    for _ in range(count):
+        with urllib.request.urlopen(url, timeout=REQUEST_TIMEOUT) as response:
+            response.read()
+            statuses[response.headers.get("X-Cache-Status") or "none"] += 1
+    return statuses
+
+
 class Bench:
     def __init__(self, arguments):
         self.arguments = arguments
@@ -350,21 +426,98 @@ class Bench:
                           "p50_ms": None, "p99_ms": None, "ratio": None, "note": "", **fields}
         return self.rows[key]
 
-    def measure_get(self, server: Server, key: str, label: str, path: str, comments: int | None) -> dict:
+    def measure_get(self, base_url: str, key: str, label: str, path: str, comments: int | None) -> dict:
         row = self.row(key, label, path, comments)
-        status, html = fetch(server.base_url + path)
+        status, html = fetch(base_url + path)
         if status != 200:
             row["note"] = f"n/a ({status})"
             return row
         if path == POST_PAGE:
-            row["shown"] = len(SHOWN_COMMENT.findall(html))
-            row["note"] = f"{row['shown']} comments on the page"
-        drive(self.tool, server.base_url + path, self.warmup)
-        row.update(drive(self.tool, server.base_url + path, self.duration))
+            row["shown"], row["replies_shown"] = len(SHOWN_COMMENT.findall(html)), len(SHOWN_REPLY.findall(html))
+            row["note"] = f"{row['shown']} comments on the page, {row['replies_shown']} of them replies"
+        drive(self.tool, base_url + path, self.warmup)
+        row.update(drive(self.tool, base_url + path, self.duration))
         if row["unexpected"] or row["errors"]:
-            row["note"] = (row["note"] + "; " if row["note"] else "") + \
-                f"{row['unexpected']} non-2xx/3xx, {row['errors']} socket errors"
+            row["note"] = (row["note"] + "; " if row["note"] else "") + load_note(row)
         return row
+
+    def page_through_nginx(self, server: Server, comments: int) -> None:
+        """The post page through nginx with the project's micro-cache files (the tests' nginx, without its
+        access log), in front of the same gunicorn: driven exactly as the direct row, and a few requests'
+        X-Cache-Status in the note."""
+        with nginx_proxy(server.base_url, workers=NGINX_WORKERS, access_log=False) as proxy:
+            row = self.row("page_nginx", f"post page through nginx's micro-cache, {comments:,} comments", POST_PAGE,
+                           comments)
+            drive(self.tool, proxy.base_url + POST_PAGE, self.warmup)
+            row["cache_statuses"] = cache_statuses(proxy.base_url + POST_PAGE, SAMPLES)
+            row.update(drive(self.tool, proxy.base_url + POST_PAGE, self.duration))
+            row["note"] = f"X-Cache-Status of {SAMPLES} requests after the warm-up: " + ", ".join(
+                f"{status} {count}" for status, count in row["cache_statuses"].most_common())
+            if row["unexpected"] or row["errors"]:
+                row["note"] += "; " + load_note(row)
+            if LOUD_NGINX.search(proxy.error_text()):
+                row["note"] += "; errors in nginx's log"
+
+    def measure_posts(self, server: Server, key: str, label: str, readers: int = 0) -> None:
+        """Comment POSTs from CONNECTIONS fresh readers who each fetched the form once. With ``readers``,
+        as many other connections load the post page meanwhile (a second load generator, GETs), as
+        people read a thread while others comment on it. Stored ones are counted once gunicorn has
+        stopped (``note_posts``)."""
+        row = self.row(key, label, POST_PAGE + "comments", self.arguments.comments)
+        clients_file = server.folder / f"clients-{key}.tsv"
+        fetch_forms(server.base_url, CONNECTIONS, clients_file)
+        row["tag"] = f"{self.tool}{int(time.time())}{key.replace('_', '')}"
+        tracebacks = server.logged_tracebacks()
+        posting = partial(drive, self.tool, server.base_url + POST_PAGE + "comments", self.duration, posts="blog",
+                          clients_file=clients_file, tag=row["tag"])
+        if readers:
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                reading = pool.submit(drive, self.tool, server.base_url + POST_PAGE, self.duration,
+                                      connections=readers, threads=1)
+                row.update(posting())
+                row["readers"] = {"connections": readers, **reading.result()}
+        else:
+            row.update(posting())
+        row["tracebacks"] = server.logged_tracebacks() - tracebacks
+
+    def note_posts(self, key: str, stored: int, acknowledged: str) -> None:
+        """The note of a POST row: answers other than ``acknowledged``, stored against acknowledged."""
+        row = self.rows[key]
+        row["stored"] = stored
+        statuses = " ".join(row.get("unexpected_statuses", []))
+        row["note"] = (f"{row['unexpected']} not {acknowledged}" + (f" ({statuses})" if statuses else "")
+                       + f"; stored: {row['stored']:,} of {row['acknowledged']:,} acknowledged")
+        if row["stored"] > row["acknowledged"]:
+            row["note"] += f" (+{row['stored'] - row['acknowledged']} in flight when the load stopped)"
+        if row["errors"]:
+            row["note"] += f"; {row['errors']} socket errors"
+        if row["tracebacks"]:
+            row["note"] += f"; {row['tracebacks']} tracebacks in the server's log"
+        if "readers" in row:
+            readers = row["readers"]
+            row["note"] += (f"; the {readers['connections']} readers: {_figure(readers['requests_per_second'])} "
+                            f"requests/s, p99 {_figure(readers['p99_ms'], 1)} ms")
+            if readers["unexpected"] or readers["errors"]:
+                row["note"] += f" ({load_note(readers)})"
+
+    def isso_posts(self, origin: str) -> None:
+        """Isso's comment POSTs, the yardstick for the blog's: its own venv, the same gunicorn settings and
+        workers, the same load (threads, connections, time), texts as distinct; its thread for the post
+        is opened beforehand, so no POST fetches the page for a title."""
+        python = isso.python(progress)
+        folder = self.root / "isso"
+        config = isso.prepare(python, folder, origin=origin, uri=POST_PAGE)
+        port = free_port()
+        server = Server("isso", folder, port, gunicorn_command(python, isso.APP), self.workers, cwd=folder,
+                        environment=clean_environment(**gunicorn_variables(port, self.workers),
+                                                      ISSO_SETTINGS=str(config)), health="/info")
+        row = self.row("isso_posts", f"Isso {isso.VERSION} comment POSTs, {CONNECTIONS} readers",
+                       isso.new_path(POST_PAGE), None, tag=f"{self.tool}{int(time.time())}isso")
+        with server:
+            row.update(drive(self.tool, server.base_url + isso.new_path(POST_PAGE), self.duration, posts="isso",
+                             tag=row["tag"]))
+            row["tracebacks"] = server.logged_tracebacks()
+        self.note_posts("isso_posts", isso.stored_comments(folder, row["tag"]), "201/202")
 
     def phase(self, name: str, function) -> None:
         """Run one part; a failure is reported in the table and the exit status, and the rest still runs."""
@@ -378,41 +531,53 @@ class Bench:
             print(f"bench: {name} failed: {message}", file=sys.stderr)
 
     def main_server(self) -> None:
-        """Hello-world, the post page and the feed at N comments, then the comment POSTs."""
+        """Hello-world, the post page (direct, then through nginx) and the feed at N comments, then the
+        comment POSTs alone, with readers, and Isso's, while the blog is up to be Isso's site."""
         comments = self.arguments.comments
         instance = prepare_instance(self.root, comments)
         progress(f"database with {comments:,} comments ready; serving it with {self.workers} workers")
-        with Server(instance, self.workers) as server:
-            self.measure_get(server, "hello", "hello-world route", HELLO, None)
+        with blog_server(instance, self.workers) as server:
+            self.measure_get(server.base_url, "hello", "hello-world route", HELLO, None)
             progress(f"hello-world: {self.rows['hello']['requests_per_second'] or 0:.0f} requests/s")
-            self.measure_get(server, "page", f"post page, {comments:,} comments", POST_PAGE, comments)
+            self.measure_get(server.base_url, "page", f"post page, {comments:,} comments", POST_PAGE, comments)
             self.rss[comments] = server.worker_rss_mb()
-            self.measure_get(server, "feed", "Atom feed of the post's comments", FEED, comments)
-            row = self.row("posts", f"comment POSTs, {CONNECTIONS} readers", POST_PAGE + "comments", comments)
-            clients_file = instance / "clients.tsv"
-            fetch_forms(server.base_url, CONNECTIONS, clients_file)
-            tag = f"{self.tool}{int(time.time())}"
-            row.update(drive(self.tool, server.base_url + POST_PAGE + "comments", self.duration, clients_file, tag))
-            tracebacks = server.logged_tracebacks()
+            self.phase("post page through nginx", lambda: self.page_through_nginx(server, comments))
+            self.measure_get(server.base_url, "feed", "Atom feed of the post's comments", FEED, comments)
+            progress("comment POSTs")
+            self.measure_posts(server, "posts", f"comment POSTs, {CONNECTIONS} readers")
+            self.phase("comment POSTs while readers load the page", lambda: self.measure_posts(
+                server, "posts_read", f"comment POSTs, {CONNECTIONS} readers, while {READERS} others load the page",
+                readers=READERS))
+            progress(f"Isso {isso.VERSION}'s comment POSTs")
+            self.phase(f"Isso {isso.VERSION}'s comment POSTs", lambda: self.isso_posts(server.base_url))
         # Counted once gunicorn has stopped: a graceful stop lets the posts in flight finish first.
-        row["stored"] = stored_comments(instance / "blog.sqlite3", tag)
-        statuses = " ".join(row.get("unexpected_statuses", []))
-        row["note"] = (f"{row['unexpected']} not 303" + (f" ({statuses})" if statuses else "")
-                       + f"; stored: {row['stored']:,} of {row['acknowledged']:,} acknowledged")
-        if row["stored"] > row["acknowledged"]:
-            row["note"] += f" (+{row['stored'] - row['acknowledged']} in flight when the load stopped)"
-        if row["errors"]:
-            row["note"] += f"; {row['errors']} socket errors"
-        if tracebacks:
-            row["note"] += f"; {tracebacks} tracebacks in gunicorn's log"
+        for key in ("posts", "posts_read"):
+            if "acknowledged" in self.rows.get(key, {}):
+                self.note_posts(key, stored_comments(instance / "blog.sqlite3", self.rows[key]["tag"]), "303")
 
     def thread_server(self, comments: int, key: str) -> None:
         """The post page on a second database holding ``comments`` comments, and the workers' memory after."""
         instance = prepare_instance(self.root, comments)
         progress(f"database with {comments:,} comments ready")
-        with Server(instance, self.workers) as server:
-            self.measure_get(server, key, f"post page, {comments:,} comments", POST_PAGE, comments)
+        with blog_server(instance, self.workers) as server:
+            self.measure_get(server.base_url, key, f"post page, {comments:,} comments", POST_PAGE, comments)
             self.rss[comments] = server.worker_rss_mb()
+
+    def compare(self) -> None:
+        """The ratios: every row against hello-world; the blog's POST rows against Isso's, and the POSTs
+        with readers against the POSTs alone, in their notes."""
+        rate = {key: row["requests_per_second"] for key, row in self.rows.items()}
+        for key, row in self.rows.items():
+            if rate.get("hello") and rate[key] is not None:
+                row["ratio"] = rate[key] / rate["hello"]
+        for key in ("posts", "posts_read"):
+            row = self.rows.get(key)
+            if row is None or rate[key] is None:
+                continue
+            if key == "posts_read" and rate.get("posts"):
+                row["note"] += f"; {rate[key] / rate['posts']:.2f} x POSTs alone"
+            if rate.get("isso_posts"):
+                row["note"] += f"; {rate[key] / rate['isso_posts']:.2f} x Isso"
 
     def run(self) -> int:
         started = time.monotonic()
@@ -424,10 +589,7 @@ class Bench:
             self.row("page_100k", f"post page, {LARGE:,} comments", POST_PAGE, LARGE, note="skipped (QUICK=1)")
         elif self.arguments.comments != LARGE:
             self.phase("post page at 100,000 comments", lambda: self.thread_server(LARGE, "page_100k"))
-        hello = self.rows.get("hello", {}).get("requests_per_second")
-        for row in self.rows.values():
-            if hello and row["requests_per_second"] is not None:
-                row["ratio"] = row["requests_per_second"] / hello
+        self.compare()
         report = self.report(time.monotonic() - started)
         print_report(report)
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -440,52 +602,65 @@ class Bench:
 
     def targets(self) -> list[dict]:
         rows, comments = self.rows, self.arguments.comments
+        rate = {key: row["requests_per_second"] for key, row in rows.items()}
         targets = []
 
-        def target(name, figure, met, note=""):
-            targets.append({"target": name, "figure": figure, "met": met, "note": note})
+        def target(issue, name, figure, met, note=""):
+            targets.append({"issue": issue, "target": name, "figure": figure, "met": met, "note": note})
 
-        page = rows.get("page", {}).get("ratio")
-        target(f"post page with {comments:,} approved comments >= 0.5 x hello-world",
-               f"{page:.2f} x" if page is not None else "n/a", None if page is None else page >= 0.5,
-               "" if comments == 200 else "the target is stated for 200 comments")
+        def share(issue, name, key, over, floor, note=""):
+            """``key``'s requests/s against ``over``'s, to be at least ``floor``."""
+            if rate.get(key) is None or not rate.get(over):
+                target(issue, name, "n/a", None, "not measured")
+            else:
+                target(issue, name, f"{rate[key]:,.0f}/s / {rate[over]:,.0f}/s = {rate[key] / rate[over]:.2f} x",
+                       rate[key] >= floor * rate[over], note)
+
+        share(14, "post page through nginx's micro-cache >= 3 x hello-world", "page_nginx", "hello", 3)
+        share(14, f"post page direct, {comments:,} approved comments with replies, >= 0.6 x hello-world", "page",
+              "hello", 0.6, "" if comments == 200 else "the target is stated for 200 comments")
+        share(14, f"comment POSTs >= 2 x Isso {isso.VERSION}'s", "posts", "isso_posts", 2)
+        share(14, f"comment POSTs while {READERS} readers load the post page >= 0.5 x POSTs alone", "posts_read",
+              "posts", 0.5)
         small, large = (rows.get("page" if comments == size else key, {}).get("p50_ms")
                         for size, key in ((MEDIUM, "page_1k"), (LARGE, "page_100k")))
         if large is None or small is None:
-            target("post page p50 at 100,000 comments <= 1.5 x p50 at 1,000", "n/a", None,
+            target(6, "post page p50 at 100,000 comments <= 1.5 x p50 at 1,000", "n/a", None,
                    "skipped (QUICK=1)" if self.arguments.quick and comments != LARGE else "not measured")
         else:
-            target("post page p50 at 100,000 comments <= 1.5 x p50 at 1,000",
+            target(6, "post page p50 at 100,000 comments <= 1.5 x p50 at 1,000",
                    f"{large:.1f} ms / {small:.1f} ms = {large / small:.2f} x", large <= 1.5 * small)
         posts = rows.get("posts", {})
         if posts.get("requests_per_second") is None or "stored" not in posts:
-            target("comment POSTs >= 900/s with 4 workers, every one stored", "n/a", None, "not measured")
+            target(6, "comment POSTs >= 900/s with 4 workers, every one stored", "n/a", None, "not measured")
         else:
             every = posts["unexpected"] == 0 and posts["stored"] >= posts["acknowledged"]
-            target("comment POSTs >= 900/s with 4 workers, every one stored",
+            target(6, "comment POSTs >= 900/s with 4 workers, every one stored",
                    f"{posts['requests_per_second']:.0f}/s; {posts['unexpected']} not 303; "
                    f"stored {posts['stored']:,} of {posts['acknowledged']:,}",
                    posts["requests_per_second"] >= 900 and every,
                    "" if self.workers == 4 else f"measured with {self.workers} workers")
         rss = self.rss.get(LARGE)
         if rss is None:
-            target("gunicorn worker RSS <= 100 MB at 100,000 comments", "n/a", None,
+            target(6, "gunicorn worker RSS <= 100 MB at 100,000 comments", "n/a", None,
                    "skipped (QUICK=1)" if self.arguments.quick and comments != LARGE else "not measured")
         else:
-            target("gunicorn worker RSS <= 100 MB at 100,000 comments", f"{rss:.1f} MB (max over workers)",
+            target(6, "gunicorn worker RSS <= 100 MB at 100,000 comments", f"{rss:.1f} MB (max over workers)",
                    rss <= 100)
         return targets
 
     def report(self, seconds: float) -> dict:
-        shown = self.rows.get("page", {}).get("shown")
+        page = self.rows.get("page", {})
         return {
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg(), "python": platform.python_version()},
             "settings": {"workers": self.workers, "comments": self.arguments.comments, "quick": self.arguments.quick,
                          "load_generator": self.tool, "threads": THREADS, "connections": CONNECTIONS,
-                         "seconds_per_row": self.duration, "comments_per_page": shown, **SERVER_SETTINGS},
-            "rows": [self.rows[key] for key in ("hello", "page", "page_1k", "page_100k", "feed", "posts")
-                     if key in self.rows],
+                         "readers_during_posts": READERS, "seconds_per_row": self.duration,
+                         "comments_shown": page.get("shown"), "replies_shown": page.get("replies_shown"),
+                         "nginx_workers": NGINX_WORKERS, "isso": isso.VERSION, **SERVER_SETTINGS},
+            "rows": [self.rows[key] for key in ("hello", "page", "page_nginx", "page_1k", "page_100k", "feed", "posts",
+                                                "posts_read", "isso_posts") if key in self.rows],
             "worker_rss_mb": {str(comments): rss for comments, rss in self.rss.items()},
             "targets": self.targets(),
             "failures": self.failures,
@@ -506,8 +681,9 @@ def print_report(report: dict) -> None:
     print(f"\nmake bench, {report['date']}: {settings['workers']} gunicorn workers, {report['machine']['cpus']} CPUs "
           f"(load average {report['machine']['load_average'][0]:.1f} at the end), {settings['load_generator']} "
           f"with {settings['connections']} connections, {settings['seconds_per_row']:g} s per row, SQLite.")
-    print(f"Post page rows show the first page of the thread: {settings['comments_per_page'] or 'n/a'} top-level "
-          "comments (COMMENTS_PER_PAGE, 50 by default) whatever the total.\n")
+    print("Post page rows show the first page of the thread, COMMENTS_PER_PAGE (50 by default) top-level comments "
+          f"and their replies whatever the total: {_figure(settings['comments_shown'])} comments at "
+          f"{settings['comments']:,}, {_figure(settings['replies_shown'])} of them replies.\n")
     print("| row | requests/s | p50 ms | p99 ms | × hello-world | notes |")
     print("|---|--:|--:|--:|--:|---|")
     for row in report["rows"]:
@@ -516,15 +692,18 @@ def print_report(report: dict) -> None:
     if report["worker_rss_mb"]:
         print("\nLargest gunicorn worker RSS after the run: " + ", ".join(
             f"{_figure(rss, 1)} MB at {int(comments):,} comments" for comments, rss in report["worker_rss_mb"].items()))
-    print("\nTargets (issue 6):")
-    for target in report["targets"]:
-        verdict = {True: "met", False: "NOT MET", None: "n/a"}[target["met"]]
-        note = f" ({target['note']})" if target["note"] else ""
-        print(f"- {target['target']}: {target['figure']} — {verdict}{note}")
+    for issue, heading in ((14, "Targets (issue 14):"),
+                           (6, "Targets of issue 6 still standing (its post page >= 0.5 x is issue 14's 0.6 x now):")):
+        print(f"\n{heading}")
+        for target in report["targets"]:
+            if target["issue"] == issue:
+                verdict = {True: "met", False: "NOT MET", None: "n/a"}[target["met"]]
+                note = f" ({target['note']})" if target["note"] else ""
+                print(f"- {target['target']}: {target['figure']} — {verdict}{note}")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Benchmark the blog under gunicorn (issue 6).")
+    parser = argparse.ArgumentParser(description="Benchmark the blog under gunicorn (issues 6 and 14).")
     parser.add_argument("--comments", type=int, default=200, help="approved comments on the post (default 200)")
     parser.add_argument("--quick", action="store_true", help="5 s per row, and skip the 100,000-comment server")
     parser.add_argument("--loadgen", choices=["wrk", "python"], help="default: wrk when installed, else python")
@@ -537,7 +716,7 @@ def main() -> int:
     arguments.workers = int(os.environ.get("WEB_CONCURRENCY") or 4)
     if not 0 <= arguments.comments <= 1_000_000 or not 0 < arguments.duration <= 60 or not 1 <= arguments.workers <= 32:
         parser.error("keep it bounded: at most 1,000,000 comments, 60 s per row, 32 workers")
-    # A stop from outside (SIGTERM) unwinds like Ctrl-C, so every gunicorn is stopped on the way out.
+    # A stop from outside (SIGTERM) unwinds like Ctrl-C, so every server is stopped on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     bench = Bench(arguments)
     progress(f"{arguments.loadgen} load, {arguments.duration:g} s per row, {arguments.workers} workers, "

@@ -79,7 +79,7 @@ class Nginx:
         return self.error_log.read_text(errors="replace") if self.error_log.exists() else ""
 
 
-def write_config(directory: Path, upstream: str, port: int, workers: int) -> Path:
+def write_config(directory: Path, upstream: str, port: int, workers: int, access_log: bool) -> Path:
     """The scratch nginx.conf and the copy of blog-http.conf it includes; returns the nginx.conf path."""
     cache_path = directory / "cache"
     cache_path.mkdir()
@@ -103,7 +103,7 @@ error_log {directory / 'error.log'} notice;
 events {{}}
 http {{
     {LOG_FORMAT}
-    access_log {directory / 'access.log'} blog_test;
+    access_log {f"{directory / 'access.log'} blog_test" if access_log else "off"};
 {temp_paths}
     include {directory / 'blog-http.conf'};
     server {{
@@ -120,8 +120,10 @@ http {{
 
 
 @contextlib.contextmanager
-def nginx_proxy(upstream: str, workers: int = 1, ready_path: str = "/healthz", timeout: float = 15):
-    """nginx on a free loopback port in front of ``upstream`` (``"127.0.0.1:PORT"`` or a base URL)."""
+def nginx_proxy(upstream: str, workers: int = 1, ready_path: str = "/healthz", timeout: float = 15,
+                access_log: bool = True):
+    """nginx on a free loopback port in front of ``upstream`` (``"127.0.0.1:PORT"`` or a base URL); without
+    ``access_log`` it logs no request (``make bench``, where writing the log would be part of the figure)."""
     binary = nginx_binary()
     if binary is None:
         raise RuntimeError("nginx is not installed")
@@ -131,7 +133,7 @@ def nginx_proxy(upstream: str, workers: int = 1, ready_path: str = "/healthz", t
     with tempfile.TemporaryDirectory(prefix="blog-nginx-") as name:
         directory = Path(name)
         port = free_port()
-        conf = write_config(directory, upstream, port, workers)
+        conf = write_config(directory, upstream, port, workers, access_log)
         server = Nginx(f"http://127.0.0.1:{port}", directory / "cache", directory, directory / "access.log",
                        directory / "error.log")
         with open(directory / "stderr.log", "w+") as stderr:
