@@ -112,6 +112,7 @@ class Comments:
             raise ValueError("COMMENTS_FORM_WINDOW_SECONDS must be at least 1")
         app.extensions["comments"] = self
         app.extensions["comments.rendered_threads"] = VersionedCache()
+        app.extensions["comments.rendered_comments"] = VersionedCache()
         app.extensions["comments.rendered_pages"] = VersionedCache()
         app.register_blueprint(bp)
         app.register_blueprint(notices_bp)

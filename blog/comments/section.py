@@ -7,6 +7,7 @@ from flask import current_app, g, render_template, request
 from flask_babel import get_locale
 from markupsafe import Markup
 
+from blog.comments.comment_cache import CommentRenderer
 from blog.comments.cookies import has_own_cookies, held_comment_ids, remembered_author
 from blog.comments.forgery import form_token, has_session
 from blog.comments.forms import CommentForm, parse_id
@@ -140,8 +141,9 @@ def prepare_form(target: CommentTarget, form: CommentForm | None, remembered: di
 
 
 def render_thread(target: CommentTarget, page: int, is_target_open: bool, held_ids=()) -> Markup:
-    """The count heading, one page of the thread and its page links: a few queries, whatever its size.
-    With ``held_ids``, the reader's own held comments are shown in their places (never cached)."""
+    """The count heading, one page of the thread and its page links: a few queries, whatever its size,
+    and only the comments that changed rendered (blog.comments.comment_cache). With ``held_ids``, the
+    reader's own held comments are shown in their places (never cached)."""
     pagination = db.paginate(top_level_comments(target.key), page=page,
                              per_page=current_app.config["COMMENTS_PER_PAGE"], error_out=False)
     shown = list(pagination.items)
@@ -152,10 +154,9 @@ def render_thread(target: CommentTarget, page: int, is_target_open: bool, held_i
         is_last_page = pagination.page >= max(pagination.pages, 1)
         shown += [comment for comment in held if comment.parent_id is not None or is_last_page]
     shown.sort(key=lambda comment: (comment.created_at, comment.id))
-    return Markup(render_template(
-        "comments/_thread.html", target=target, thread=build_thread(shown), pagination=pagination,
-        count=count_approved(target.key), page_url=page_url, is_open=is_target_open,
-    ))
+    render_comment = CommentRenderer(target, pagination, is_target_open, page_url)
+    return Markup(render_template("comments/_thread.html", thread=build_thread(shown),
+                                  count=count_approved(target.key), **render_comment.context))
 
 
 def comment_page(comment: Comment) -> int:
