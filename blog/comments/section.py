@@ -5,7 +5,9 @@ from urllib.parse import urlencode
 
 from flask import current_app, g, render_template, request
 from flask_babel import get_locale
+from flask_sqlalchemy.pagination import Pagination
 from markupsafe import Markup
+from sqlalchemy import bindparam, func, select
 
 from blog.comments.comment_cache import CommentRenderer
 from blog.comments.cookies import has_own_cookies, held_comment_ids, remembered_author
@@ -28,6 +30,14 @@ from blog.extensions import db
 
 # Far past any real thread, and small enough that its SQL OFFSET never overflows a 64-bit integer.
 MAX_PAGE = 1_000_000
+
+# The statements of a page's thread, built once: building them cost more than running them, and after
+# every new comment each worker runs them again.
+_TOP_LEVEL = top_level_comments(bindparam("target_key"))
+_TOP_LEVEL_PAGE = _TOP_LEVEL.limit(bindparam("limit")).offset(bindparam("offset"))
+_TOP_LEVEL_TOTAL = select(func.count()).select_from(_TOP_LEVEL.order_by(None).subquery())
+_REPLIES = approved_replies(bindparam("root_ids", expanding=True))
+_APPROVED_COUNTS = approved_counts(bindparam("target_keys", expanding=True))
 
 
 @dataclass
@@ -81,9 +91,23 @@ def build_thread(comments) -> list[ThreadNode]:
     return roots
 
 
+class ThreadPagination(Pagination):
+    """A page of a thread's top-level comments (the thread's key is ``target_key``), as db.paginate
+    gives one, from statements built once."""
+
+    def _query_items(self) -> list[Comment]:
+        return db.session.scalars(_TOP_LEVEL_PAGE, {
+            "target_key": self._query_args["target_key"], "limit": self.per_page, "offset": self._query_offset,
+        }).all()
+
+    def _query_count(self) -> int:
+        return db.session.scalar(_TOP_LEVEL_TOTAL, {"target_key": self._query_args["target_key"]})
+
+
 def count_approved(target_key: str) -> int:
     """How many comments the thread shows, over all its pages."""
-    return dict(db.session.execute(approved_counts([target_key])).all()).get(target_key, 0)
+    counts = db.session.connection().execute(_APPROVED_COUNTS, {"target_keys": [target_key]})
+    return dict(counts.all()).get(target_key, 0)
 
 
 def reply_target(target: CommentTarget, form: CommentForm) -> Comment | None:
@@ -144,11 +168,11 @@ def render_thread(target: CommentTarget, page: int, is_target_open: bool, held_i
     """The count heading, one page of the thread and its page links: a few queries, whatever its size,
     and only the comments that changed rendered (blog.comments.comment_cache). With ``held_ids``, the
     reader's own held comments are shown in their places (never cached)."""
-    pagination = db.paginate(top_level_comments(target.key), page=page,
-                             per_page=current_app.config["COMMENTS_PER_PAGE"], error_out=False)
+    pagination = ThreadPagination(page=page, per_page=current_app.config["COMMENTS_PER_PAGE"], max_per_page=None,
+                                  error_out=False, target_key=target.key)
     shown = list(pagination.items)
     if shown:
-        shown += db.session.scalars(approved_replies([comment.id for comment in shown])).all()
+        shown += db.session.scalars(_REPLIES, {"root_ids": [comment.id for comment in shown]}).all()
     if held_ids:
         held = db.session.scalars(visible_held_comments(target.key, held_ids)).all()
         is_last_page = pagination.page >= max(pagination.pages, 1)

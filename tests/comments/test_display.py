@@ -311,17 +311,20 @@ def test_valid_form_has_no_error_marks(blog):
 # Pagination of top-level comments
 
 
-@pytest.fixture
-def paged(make_blog):
+def fill_pages(blog):
     """Five top-level comments two to a page, oldest first (ids out of date order, as after an import);
     the first and third have replies, one posted after all five."""
-    blog = make_blog(COMMENTS_PER_PAGE=2)
     dated = {blog.add(body_raw=f"Top {n}.", created_at=START + timedelta(minutes=n)): n for n in (3, 0, 4, 1, 2)}
     tops = sorted(dated, key=dated.get)
     first_reply = blog.add(parent=tops[0], created_at=START + timedelta(minutes=10))
     deeper = blog.add(parent=first_reply, created_at=START + timedelta(minutes=11))
     late_reply = blog.add(parent=tops[2], created_at=START + timedelta(minutes=12))
     return blog, tops, {"first": first_reply, "deeper": deeper, "late": late_reply}
+
+
+@pytest.fixture
+def paged(make_blog):
+    return fill_pages(make_blog(COMMENTS_PER_PAGE=2))
 
 
 def navigation(document, rel):
@@ -354,6 +357,14 @@ def test_last_page_links_back(paged):
     assert shown_ids(document) == [tops[4]]
     assert navigation(document, "prev") == [("Older Comments", "/hello/?comments_page=2#comments")]
     assert navigation(document, "next") == []
+
+
+def test_every_page_shows_its_comments_on_every_database(make_blog, database_url):
+    blog, tops, replies = fill_pages(make_blog(database_url=database_url, COMMENTS_PER_PAGE=2))
+    pages = [blog.page(f"/hello/?comments_page={number}") for number in (1, 2, 3, 4)]
+    assert [shown_ids(document) for document in pages] == [
+        [tops[0], replies["first"], replies["deeper"], tops[1]], [tops[2], replies["late"], tops[3]], [tops[4]], []]
+    assert {count_heading(document) for document in pages} == {"8 thoughts on “Hello world”"}
 
 
 def test_count_heading_counts_every_page(paged):
