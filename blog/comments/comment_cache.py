@@ -11,21 +11,11 @@ wrote it and whether or not it touched the thread; a new reply costs its own ren
 parents', not the page's. A rendering with a held comment in it is its author's alone: never kept.
 """
 
-from operator import itemgetter
-
 from flask import current_app
 from flask_babel import get_locale, get_timezone
 from markupsafe import Markup
-from sqlalchemy.orm.attributes import instance_dict
-
-from blog.comments.models import Comment
 
 TEMPLATE = "comments/_comment.html"
-
-# Every column, so a host's template may show any of a comment's attributes and is still rendered again
-# when it changes; read from the instance's loaded state, as a query has just filled it (it refreshes
-# whatever had expired), at a tenth of the cost of its instrumented attributes.
-_columns = itemgetter(*(column.key for column in Comment.__mapper__.column_attrs))
 
 
 def rendered_comments():
@@ -36,8 +26,8 @@ def rendered_comments():
 class CommentRenderer:
     """``render_comment(node)`` in the thread's templates: comments/_comment.html for a ThreadNode of
     ``target``'s page, from this worker's kept rendering when that was rendered from the same rows.
-    ``context`` is what the templates render with (the comment's reads only these and ``node``), all
-    of it in the key, so the same for every reader it is kept for."""
+    ``context`` is all a comment's template renders with besides ``node``, and every part of it is in
+    the key: a kept rendering is right for every reader of that page."""
 
     def __init__(self, target, pagination, is_open: bool, page_url):
         self._key = (target.key, target.url, target.title, pagination.page, is_open,
@@ -52,7 +42,7 @@ class CommentRenderer:
         version = self._version(node)
         if version is None:
             return self._render(node)
-        key = (self._key, node.comment.id)
+        key = (self._key, node.row.id)
         html = self._kept.get(key, version)
         if html is None:
             html = self._render(node)
@@ -60,12 +50,13 @@ class CommentRenderer:
         return html
 
     def _version(self, node):
-        """The rows a node's rendering shows, its own and (nested) its replies'; None if any is held."""
-        comment_id = node.comment.id
+        """The rows a node's rendering shows, its own and (nested) its replies', every column of them, so
+        a host's template may show any attribute of a comment; None if any of them is held."""
+        comment_id = node.row.id
         if comment_id not in self._versions:
             replies = tuple(self._version(child) for child in node.children)
             is_kept = not node.is_held and None not in replies
-            self._versions[comment_id] = (_columns(instance_dict(node.comment)), replies) if is_kept else None
+            self._versions[comment_id] = (tuple(node.row), replies) if is_kept else None
         return self._versions[comment_id]
 
     def _render(self, node) -> Markup:
