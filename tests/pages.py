@@ -10,6 +10,14 @@ def parse_page(page):
     return html5lib.parse(markup, treebuilder="etree", namespaceHTMLElements=False)
 
 
+def thread_of(page: str) -> str:
+    """The markup of a page's comments section up to its form (or its closed note): the count, the
+    comments and their pages, byte for byte."""
+    start = page.index('id="comments-thread">')
+    ends = [page.find(mark, start) for mark in ('<div id="respond"', '<p class="no-comments">')]
+    return page[start:min(end for end in ends if end != -1)]
+
+
 def parse_fragment(markup: str):
     return html5lib.parseFragment(markup, treebuilder="etree", namespaceHTMLElements=False)
 

@@ -17,14 +17,8 @@ from blog.comments.submission import reply_as_moderator
 from blog.extensions import db, utcnow
 from blog.posts.models import Post
 from tests.factories import make_app, make_comment, make_post
+from tests.pages import thread_of
 from tests.readers import Reader
-
-
-def thread_of(page: str) -> str:
-    """The section of a page up to its form (or its closed note): the count, the comments, their pages."""
-    start = page.index('id="comments-thread">')
-    ends = [page.find(mark, start) for mark in ('<div id="respond"', '<p class="no-comments">')]
-    return page[start:min(end for end in ends if end != -1)]
 
 
 class Workers:
@@ -54,10 +48,10 @@ class Workers:
             parent_comment = db.session.get(Comment, parent) if parent else None
             return make_comment(self.key, parent=parent_comment, created_at=self.clock, **fields).id
 
-    def change(self, do, *args):
+    def change(self, write):
         """Run a writer of comments in the warm worker and commit, as its view or command does."""
         with self.warm.app_context():
-            do(*args)
+            write()
             db.session.commit()
 
 
@@ -134,7 +128,7 @@ def test_after_a_new_reply_only_it_and_its_parents_are_rendered_again(workers, m
     view(workers.warm)
     rendered = []
     render = CommentRenderer._render
-    monkeypatch.setattr(CommentRenderer, "_render", lambda self, node: rendered.append(node.comment.id)
+    monkeypatch.setattr(CommentRenderer, "_render", lambda self, node: rendered.append(node.row.id)
                         or render(self, node))
     answer = workers.add(parent=reply, author="Cy")
     view(workers.warm)
