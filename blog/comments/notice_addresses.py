@@ -66,10 +66,9 @@ def confirm_subscription(comment: Comment):
 
 
 def ask_for_notices(comment: Comment):
-    """The author of a just-stored comment ticked the box: keep that, and mail a confirmation for this
-    comment after the commit if the address may have one now (see the module's docstring). Spam and
-    trash get nothing, so a bot cannot make the site mail anyone."""
-    comment.wants_reply_notice = True
+    """The author of a just-stored comment ticked the box (it is stored with ``wants_reply_notice``): mail a
+    confirmation for this comment after the commit if the address may have one now (see the module's
+    docstring). Spam and trash get nothing, so a bot cannot make the site mail anyone."""
     if comment.status not in (CommentStatus.PENDING, CommentStatus.APPROVED):
         return
     _address(comment.email)

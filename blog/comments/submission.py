@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 
 from flask import current_app
+from sqlalchemy import insert
+from sqlalchemy.orm import make_transient_to_detached
 
 from blog.comments.forms import FORBIDDEN_CHARACTERS, CommentForm, parse_id
 from blog.comments.guard import Refusal
@@ -17,6 +19,13 @@ from blog.extensions import db, utcnow
 from blog.sanitize import clean_comment
 
 USER_AGENT_MAX = 255
+# Every comment is stored with this one statement, on the session's connection: the ORM's unit of work
+# would cost several times the INSERT itself. Columns without a default are given as None (as the ORM
+# gives them), so the row the insert names is the whole row.
+_INSERT = insert(Comment.__table__)
+_COLUMNS = frozenset(Comment.__table__.columns.keys())
+_WITHOUT_DEFAULT = tuple(column.key for column in Comment.__table__.columns
+                         if column.default is None and not column.primary_key)
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,7 @@ def new_comment(target: CommentTarget, form: CommentForm, *, ip: str | None, use
         body_html=clean_comment(form.comment.data),
         ip=ip,
         user_agent=user_agent or None,
+        wants_reply_notice=form.notify.data,
     )
     comment.status, comment.status_reason = policy.decide(
         comment, is_honeypot_filled=form.is_bot, form_stamp=form.issued.data)
@@ -94,11 +104,24 @@ def submit_comment(target: CommentTarget, form: CommentForm, comment: Comment, *
     if comment.status is CommentStatus.APPROVED:
         comment.approved_at = utcnow()
         touch_thread(comment.target_key)
-    db.session.add(comment)
-    db.session.flush()
-    if form.notify.data:
+    store(comment)
+    if comment.wants_reply_notice:
         ask_for_notices(comment)
     return Outcome(comment=comment, parent=parent)
+
+
+def store(comment: Comment):
+    """Insert a new comment in the session's transaction, and put it in the session as the row it now is:
+    its id and column defaults set, nothing left to flush, so whatever reads or changes it afterwards (the
+    signals' receivers) has a comment like any loaded one."""
+    values = dict.fromkeys(_WITHOUT_DEFAULT) | {key: value for key, value in vars(comment).items() if key in _COLUMNS}
+    result = db.session.connection().execute(_INSERT, values)
+    for key, value in result.last_inserted_params().items():
+        if key not in vars(comment):
+            setattr(comment, key, value)
+    comment.id = result.inserted_primary_key[0]
+    make_transient_to_detached(comment)
+    db.session.add(comment)
 
 
 def _vetoed(comment: Comment, target: CommentTarget) -> Refusal | None:
@@ -118,8 +141,7 @@ def reply_as_moderator(parent: Comment, text: str, moderator: str) -> Comment:
                     body_raw=text, body_html=clean_comment(text), status=CommentStatus.APPROVED,
                     status_reason="moderator's reply", is_moderator_reply=True, created_at=now, approved_at=now)
     place_in_thread(reply, parent, current_app.config["COMMENTS_THREAD_DEPTH"])
-    db.session.add(reply)
-    db.session.flush()
+    store(reply)
     log_action(reply, ModerationAction.REPLY, moderator, CommentStatus.APPROVED)
     touch_thread(reply.target_key)
     return reply

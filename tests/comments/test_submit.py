@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from blog.comments import Comment, CommentStatus
+from blog.comments import Comment, CommentStatus, comment_posted
 from blog.comments.forgery import post_token
 from blog.comments.forms import CommentForm
 from blog.comments.submission import new_comment, submit_comment
@@ -191,6 +191,36 @@ def test_matrix_round_trip(matrix_comments_app):
         assert comment.author == "Zoë 😀"
         assert comment.body_raw == text[:65_525]
         assert db.session.scalar(select(func.count()).select_from(Comment)) == 1
+
+
+def test_a_posted_comment_is_the_row_its_database_keeps(matrix_comments_app):
+    """The comment the receivers get (inserted without the ORM's unit of work) holds every column as its
+    database stored it, sits in the session with nothing to flush, and a receiver's change to it is kept."""
+    app = matrix_comments_app
+    app.config["COMMENTS_MODERATION"] = "none"
+    with app.app_context():
+        parent_id = make_comment(f"post-{db.session.scalar(select(Post.id))}", author="Mia").id
+    seen = {}
+
+    def keep(sender, comment, target):
+        seen.update({column.key: getattr(comment, column.key) for column in Comment.__table__.columns})
+        seen["is_clean"] = comment in db.session and not db.session.dirty and not db.session.new
+        comment.status_reason = "changed by a receiver"
+        db.session.commit()
+
+    with comment_posted.connected_to(keep, app):
+        response = Reader(app.test_client()).post(author="Zoë", url="https://zoe.example/", notify="y",
+                                                  comment="A reply.", parent=str(parent_id))
+    assert response.status_code == 303 and seen.pop("is_clean")
+    with app.app_context():
+        stored_row = db.session.execute(select(Comment.__table__).where(Comment.id == seen["id"])).one()._asdict()
+        if db.engine.dialect.name == "mysql":  # MariaDB's DATETIME keeps whole seconds, cutting the rest
+            seen.update({moment: seen[moment].replace(microsecond=0) for moment in ("created_at", "approved_at")})
+    assert stored_row.pop("status_reason") == "changed by a receiver"
+    seen.pop("status_reason")
+    assert stored_row == seen
+    assert (seen["parent_id"], seen["root_id"], seen["depth"]) == (parent_id, parent_id, 1)
+    assert seen["wants_reply_notice"] and seen["url"] == "https://zoe.example/"
 
 
 def test_submit_comment_takes_the_address_and_browser_and_leaves_the_transaction_to_its_caller(app, post):
