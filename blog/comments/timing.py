@@ -9,6 +9,7 @@ the window ended and the time since it began (blog.comments.guard reads both bou
 
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from flask import current_app
 from itsdangerous import BadSignature, TimestampSigner
@@ -61,11 +62,20 @@ def read_form_stamp(stamp: str | None) -> FormStamp | None:
     """What ``stamp`` says; None when it is missing or forged."""
     if not stamp:
         return None
+    signed = _signed_moment(current_app.secret_key, stamp)
+    return FormStamp(time.time() - signed[0], signed[1]) if signed is not None else None
+
+
+@lru_cache(maxsize=256)
+def _signed_moment(secret_key, stamp: str) -> tuple[float, int] | None:
+    """The moment a genuine stamp was signed for and its window; None when it is forged. It never
+    changes for a stamp, and most posts send the same one (the shared page's), so a worker checks
+    each signature once rather than on every read (a post reads its stamp twice, once in the write lock)."""
     try:
-        value, issued_at = TimestampSigner(current_app.secret_key, salt=_SALT).unsign(stamp, return_timestamp=True)
+        value, issued_at = TimestampSigner(secret_key, salt=_SALT).unsign(stamp, return_timestamp=True)
     except BadSignature:
         return None
     kind, _, window = value.decode("ascii", "replace").partition("/")
     if kind != _STAMPED or not (window == "" or window.isdigit()):
         return None
-    return FormStamp(time.time() - issued_at.timestamp(), int(window or 0))
+    return issued_at.timestamp(), int(window or 0)
