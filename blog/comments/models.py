@@ -207,6 +207,9 @@ _SAME_TEXT = {
         Comment.body_raw == bindparam("body_raw"))
     for is_reply in (False, True)
 }
+_EARLIER_APPROVED = select(Comment.id).where(
+    Comment.author == bindparam("author"), Comment.email == bindparam("email"),
+    Comment.status == CommentStatus.APPROVED).limit(1)
 
 
 def top_level_comments_before(comment: "Comment") -> int:
@@ -225,13 +228,9 @@ def said_before(comment: "Comment") -> bool:
     return any(text == comment.body_raw for text in texts)
 
 
-def earlier_approved(author: str, email: str):
-    """An approved comment by this name and address, for the first-time rule."""
-    return (
-        select(Comment.id)
-        .where(Comment.author == author, Comment.email == email, Comment.status == CommentStatus.APPROVED)
-        .limit(1)
-    )
+def has_approved_comment(author: str, email: str) -> bool:
+    """Whether this name and address have a comment approved already, for the first-time rule."""
+    return db.session.connection().execute(_EARLIER_APPROVED, {"author": author, "email": email}).first() is not None
 
 
 def comments_in_status(status: CommentStatus, search: str = ""):

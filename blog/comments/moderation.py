@@ -9,7 +9,7 @@ from blog.comments.models import (
     CommentStatus,
     ModerationAction,
     ModerationLogEntry,
-    earlier_approved,
+    has_approved_comment,
     thread_of,
 )
 from blog.comments.signals import comment_edited, comment_status_changed, send_after_commit
@@ -77,7 +77,7 @@ class ModerationPolicy:
                 or spam.moderation_word(comment, self.config["COMMENTS_MODERATION_WORDS"]))
         if held or mode == "none":
             return held
-        if db.session.scalar(earlier_approved(comment.author, comment.email)) is None:
+        if not has_approved_comment(comment.author, comment.email):
             return Verdict(CommentStatus.PENDING, "first comment by this author")
         return None
 
