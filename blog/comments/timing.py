@@ -16,6 +16,9 @@ from itsdangerous import BadSignature, TimestampSigner
 
 _STAMPED = "comment-form"
 _SALT = "comments-form-issued"
+# Longer than any stamp this site signs (about 50 characters): anything longer is forged, and is never
+# checked, nor kept by the check's cache, whatever size a bot sends.
+STAMP_MAX = 128
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ def issue_window_stamp(start: int) -> str:
 
 def read_form_stamp(stamp: str | None) -> FormStamp | None:
     """What ``stamp`` says; None when it is missing or forged."""
-    if not stamp:
+    if not stamp or len(stamp) > STAMP_MAX:
         return None
     signed = _signed_moment(current_app.secret_key, stamp)
     return FormStamp(time.time() - signed[0], signed[1]) if signed is not None else None

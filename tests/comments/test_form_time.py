@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from blog.comments import Comment, CommentStatus
-from blog.comments.timing import read_form_stamp
+from blog.comments.timing import STAMP_MAX, _signed_moment, issue_form_stamp, read_form_stamp
 from blog.extensions import db
 from tests.factories import make_app, make_post
 from tests.readers import FORM_STAMP, Reader
@@ -117,3 +117,12 @@ def test_without_a_minimum_the_window_asks_nothing(blog, clock):
     reader.hidden_fields()
     assert reader.post(comment=TEXT).status_code == 303
     assert [comment.status for comment in stored(blog)] == [CommentStatus.APPROVED]
+
+
+def test_a_stamp_longer_than_any_the_site_signs_is_forged_and_never_kept(blog):
+    with blog.test_request_context():
+        genuine = issue_form_stamp()
+        assert read_form_stamp(genuine) is not None and len(genuine) < STAMP_MAX
+        _signed_moment.cache_clear()
+        assert read_form_stamp(genuine + "x" * STAMP_MAX) is None
+        assert _signed_moment.cache_info().currsize == 0
