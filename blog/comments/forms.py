@@ -19,10 +19,10 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from blog.comments.forgery import check_form_token
-from blog.comments.models import ModerationAction, approved_comment
+from blog.comments.models import ModerationAction, reply_parent
 from blog.comments.moderation import TRANSITIONS
 from blog.comments.translation import lazy_gettext as _l
-from blog.extensions import ID_MAX, Form, db
+from blog.extensions import ID_MAX, Form
 
 AUTHOR_MAX = 245
 EMAIL_MAX = 100
@@ -186,7 +186,7 @@ class CommentForm(CommentDetailsForm):
         if (field.data or "0").strip() == "0":
             return
         parent_id = parse_id(field.data)
-        parent = db.session.scalar(approved_comment(self.target_key, parent_id)) if parent_id else None
+        parent = reply_parent(self.target_key, parent_id) if parent_id else None
         if parent is None:
             raise ValidationError(_l("The comment you are replying to is not available."))
         self.parent_comment = parent

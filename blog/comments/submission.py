@@ -8,7 +8,7 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from blog.comments.forms import FORBIDDEN_CHARACTERS, CommentForm, parse_id
 from blog.comments.guard import Refusal
-from blog.comments.models import Comment, CommentStatus, ModerationAction, approved_comment
+from blog.comments.models import Comment, CommentStatus, ModerationAction, reply_parent
 from blog.comments.moderation import log_action
 from blog.comments.notice_addresses import ask_for_notices
 from blog.comments.signals import comment_will_be_posted
@@ -93,7 +93,7 @@ def submit_comment(target: CommentTarget, form: CommentForm, comment: Comment, *
     config = current_app.config
     policy = current_app.extensions["comments.policy"]
     parent_id = parse_id(form.parent.data)
-    parent = db.session.scalar(approved_comment(target.key, parent_id)) if parent_id else None
+    parent = reply_parent(target.key, parent_id) if parent_id else None
     if parent_id and parent is None:
         return Outcome(refusal=Refusal(409, _("The comment you are replying to is not available.")))
     place_in_thread(comment, parent, config["COMMENTS_THREAD_DEPTH"])
