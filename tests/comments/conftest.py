@@ -22,6 +22,21 @@ def post(app):
         return f"post-{created.id}"
 
 
+# The start of a form window (a multiple of its 60 s), for tests that freeze the clock there.
+WINDOW_START = 1_800_000_000
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The clock of every signature and form window, frozen at WINDOW_START; ``clock.now`` moves it."""
+
+    class Clock:
+        now = WINDOW_START
+
+    monkeypatch.setattr("time.time", lambda: Clock.now)
+    return Clock
+
+
 @pytest.fixture
 def reader(client, post):
     return Reader(client)

@@ -13,17 +13,7 @@ from blog.extensions import db
 from tests.factories import make_app, make_post
 from tests.readers import FORM_STAMP, Reader
 
-WINDOW_START = 1_800_000_000  # a multiple of the 60 s window
 TEXT = "A thought I took my time over."
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    class Clock:
-        now = WINDOW_START
-
-    monkeypatch.setattr("time.time", lambda: Clock.now)
-    return Clock
 
 
 @pytest.fixture
