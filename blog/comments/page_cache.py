@@ -21,9 +21,7 @@ import hashlib
 from flask import current_app, make_response, request
 from flask_babel import get_locale
 
-from blog.comments.cookies import has_own_cookies
-from blog.comments.forgery import has_session
-from blog.comments.section import requested_page, section_state
+from blog.comments.section import is_own_request, requested_page, section_state
 from blog.comments.submission import is_open
 from blog.comments.thread_cache import VersionedCache, thread_version
 from blog.comments.timing import current_window
@@ -42,7 +40,7 @@ def serve_target_page(target, version, render, thread: int | None = None):
     ``thread`` is the thread's version when the host read it with its own row, before rendering
     (``thread_version_column``); without it, it is read here.
     """
-    if has_own_cookies() or has_session():
+    if is_own_request():
         return make_response(render())  # the section marks it private
     if "replytocom" in request.args:  # the same for everyone, but a page per comment: never kept
         return _shared(render().encode())

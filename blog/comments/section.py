@@ -145,8 +145,7 @@ def render_comments_section(target: CommentTarget, form: CommentForm | None = No
     remembered = remembered_author()
     # What this browser alone may see (its held comments, its own details, the form it sent) must not
     # be kept for others, and neither may the page of a browser with a cookie of ours or a session.
-    is_personal = bool(held_ids or remembered or (form is not None and form.is_submitted())
-                       or has_own_cookies() or has_session())
+    is_personal = bool(held_ids or remembered or (form is not None and form.is_submitted()) or is_own_request())
     replying_to = is_window_stamp = None
     if is_target_open:  # a closed thread has no form, so no token and no stamp
         form, replying_to = prepare_form(target, form, remembered, is_personal)
@@ -157,6 +156,11 @@ def render_comments_section(target: CommentTarget, form: CommentForm | None = No
         "comments/_section.html", target=target, thread_html=thread_html, form=form, replying_to=replying_to,
         page=page, page_url=page_url, is_open=is_target_open, is_window_stamp=is_window_stamp,
     ))
+
+
+def is_own_request() -> bool:
+    """Whether the browser sends a cookie of ours or a session: its page may be its own, never shared."""
+    return has_own_cookies() or has_session()
 
 
 def prepare_form(target: CommentTarget, form: CommentForm | None, remembered: dict, is_personal: bool):
