@@ -17,6 +17,8 @@ AXE := tests/browser/node_modules/.axe-core-$(AXE_VERSION)
 run: $(VENV)/.run-installed translations
 	$(FLASK) db upgrade
 	$(FLASK) blog seed
+	@echo "Serving http://$(HOST):$(PORT)/ -- to moderate, create an admin (in another terminal):"
+	@echo "  $(FLASK) blog create-admin NAME    and sign in at http://$(HOST):$(PORT)/admin/login"
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 test: $(VENV)/.dev-installed translations $(if $(NPM),$(AXE))
