@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from urllib.parse import urlencode
 
-from flask import current_app, g, render_template, request
+from flask import abort, current_app, g, render_template, request
 from flask_babel import get_locale
 from flask_sqlalchemy.pagination import Pagination
 from markupsafe import Markup
@@ -179,11 +179,13 @@ def prepare_form(target: CommentTarget, form: CommentForm | None, remembered: di
 
 
 def render_thread(target: CommentTarget, page: int, is_target_open: bool, held_ids=()) -> Markup:
-    """The count heading, one page of the thread and its page links: a few queries, whatever its size,
-    and only the comments that changed rendered (blog.comments.comment_cache). With ``held_ids``, the
-    reader's own held comments are shown in their places (never cached)."""
+    """The count heading, one page of the thread and its page links (404 past the last page): a few
+    queries, whatever its size, and only the comments that changed rendered (blog.comments.comment_cache).
+    With ``held_ids``, the reader's own held comments are shown in their places (never cached)."""
     pagination = ThreadPagination(page=page, per_page=current_app.config["COMMENTS_PER_PAGE"], max_per_page=None,
                                   error_out=False, target_key=target.key)
+    if pagination.page > max(pagination.pages, 1):
+        abort(404)  # a page past the last one, as WordPress answers: not an empty page linking back
     connection = db.session.connection()
     shown = list(pagination.items)
     if shown:

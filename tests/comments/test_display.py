@@ -361,10 +361,11 @@ def test_last_page_links_back(paged):
 
 def test_every_page_shows_its_comments_on_every_database(make_blog, database_url):
     blog, tops, replies = fill_pages(make_blog(database_url=database_url, COMMENTS_PER_PAGE=2))
-    pages = [blog.page(f"/hello/?comments_page={number}") for number in (1, 2, 3, 4)]
+    pages = [blog.page(f"/hello/?comments_page={number}") for number in (1, 2, 3)]
     assert [shown_ids(document) for document in pages] == [
-        [tops[0], replies["first"], replies["deeper"], tops[1]], [tops[2], replies["late"], tops[3]], [tops[4]], []]
+        [tops[0], replies["first"], replies["deeper"], tops[1]], [tops[2], replies["late"], tops[3]], [tops[4]]]
     assert {count_heading(document) for document in pages} == {"8 thoughts on “Hello world”"}
+    assert blog.get("/hello/?comments_page=4").status_code == 404
 
 
 def test_count_heading_counts_every_page(paged):
@@ -385,15 +386,28 @@ def test_no_pagination_links_on_a_single_page(blog):
     assert not with_class(document, "nav", "comment-navigation")
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "x", "", "1.5", "²", "2 ", "99", "9" * 15, "999999999999999999",
-                                   "9" * 19, "9" * 5000])
-def test_bad_comments_page_shows_page_one_or_an_empty_page(paged, value):
+@pytest.mark.parametrize("value", ["0", "-1", "x", "", "1.5", "²", "2 ", "9" * 15, "9" * 19, "9" * 5000])
+def test_nonsense_comments_page_shows_a_page_of_the_thread(paged, value):
+    """Nonsense, and numbers past any id, mean the first page."""
     blog, tops, _ = paged
     response = blog.get(f"/hello/?comments_page={value}")
     assert response.status_code == 200
     document = parse_page(response)
-    assert top_level_ids(document) in (tops[:2], tops[2:4], [])
+    assert top_level_ids(document) in (tops[:2], tops[2:4])
     assert by_id(document, "commentform") is not None
+
+
+@pytest.mark.parametrize("value", ["4", "99", "1000000", "2147483647"])
+def test_a_comments_page_past_the_last_is_not_found(paged, value):
+    """As WordPress answers it: not a page without comments that links back to the last one."""
+    blog, _, _ = paged
+    assert blog.get(f"/hello/?comments_page={value}").status_code == 404
+
+
+def test_a_thread_without_comments_has_its_first_page_only(blog):
+    assert blog.get("/hello/").status_code == 200
+    assert blog.get("/hello/?comments_page=1").status_code == 200
+    assert blog.get("/hello/?comments_page=2").status_code == 404
 
 
 @pytest.mark.parametrize("value", ["999999999999999999", "9" * 17, "184467440737095517"])
@@ -402,6 +416,29 @@ def test_huge_comments_page_with_the_default_page_size_is_not_an_error(make_blog
     blog = make_blog(PROPAGATE_EXCEPTIONS=False)
     blog.add()
     assert blog.get(f"/hello/?comments_page={value}").status_code == 200
+
+
+def page_numbers(document) -> list[tuple[str, str | None]]:
+    """The numbered page links, in order: (text, href), href None for the current page and a gap."""
+    return [(folded_text(element), element.get("href")) for nav in with_class(document, "nav", "comment-navigation")
+            for element in nav.iter() if "page-numbers" in (element.get("class") or "").split()]
+
+
+def test_page_links_show_numbers_around_the_current_page(make_blog):
+    """As WordPress's paginate_comments_links: the first and last page, two either side of the current
+    one, a gap (…) between, the current page marked and not a link."""
+    blog = make_blog(COMMENTS_PER_PAGE=1)
+    for _ in range(9):
+        blog.add()
+    document = blog.page("/hello/?comments_page=5")
+    assert page_numbers(document) == [
+        ("1", "/hello/#comments"), ("…", None), ("3", "/hello/?comments_page=3#comments"),
+        ("4", "/hello/?comments_page=4#comments"), ("5", None), ("6", "/hello/?comments_page=6#comments"),
+        ("7", "/hello/?comments_page=7#comments"), ("…", None), ("9", "/hello/?comments_page=9#comments")]
+    current = [span for span in document.iter("span") if span.get("aria-current") == "page"]
+    assert [folded_text(span) for span in current] == ["5"]
+    assert page_numbers(blog.page("/hello/"))[:3] == [
+        ("1", None), ("2", "/hello/?comments_page=2#comments"), ("3", "/hello/?comments_page=3#comments")]
 
 
 def test_redirect_after_posting_leads_to_the_page_showing_the_comment(paged):
