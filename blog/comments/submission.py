@@ -11,11 +11,11 @@ from blog.comments.guard import Refusal
 from blog.comments.models import Comment, CommentStatus, ModerationAction, reply_parent
 from blog.comments.moderation import log_action
 from blog.comments.notice_addresses import ask_for_notices
-from blog.comments.signals import comment_will_be_posted
+from blog.comments.signals import comment_posted, comment_will_be_posted
 from blog.comments.target import CommentTarget
 from blog.comments.thread_cache import touch_thread
 from blog.comments.translation import gettext as _
-from blog.extensions import db, utcnow
+from blog.extensions import begin_reading, db, utcnow
 from blog.sanitize import clean_comment
 
 USER_AGENT_MAX = 255
@@ -78,6 +78,29 @@ def new_comment(target: CommentTarget, form: CommentForm, *, ip: str | None, use
     comment.status, comment.status_reason = policy.decide(
         comment, is_honeypot_filled=form.is_bot, form_stamp=form.issued.data)
     return comment
+
+
+def post_comment(target: CommentTarget, form: CommentForm, *, ip: str | None, user_agent: str,
+                 is_moderator: bool = False) -> Outcome:
+    """Post a validated form's comment, the whole flow the form view and the API share: the comment made
+    (new_comment), the reading ended, then stored (submit_comment) and committed, and ``comment_posted``
+    sent; or refused, with nothing of it kept. Either way a reading transaction is begun for the answer.
+
+    The caller begins reading (``begin_reading``) before it checks the form: on SQLite only the
+    transaction begun here by submit_comment's first query takes the write lock, and the signal's
+    handlers and the answer run after the commit, outside it, with no second wait for the lock.
+    """
+    comment = new_comment(target, form, ip=ip, user_agent=user_agent)
+    db.session.rollback()  # the reading is done: submit_comment's first query begins the writing transaction
+    outcome = submit_comment(target, form, comment, is_moderator=is_moderator)
+    if outcome.refusal is not None:
+        db.session.rollback()  # nothing of a refused comment is kept, its flood marks neither
+        begin_reading()
+        return outcome
+    db.session.commit()
+    begin_reading()
+    comment_posted.send(current_app._get_current_object(), comment=comment, target=target)
+    return outcome
 
 
 def submit_comment(target: CommentTarget, form: CommentForm, comment: Comment, *,

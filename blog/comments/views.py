@@ -10,8 +10,7 @@ from blog.comments.notice_addresses import comment_to_confirm, confirm_subscript
 from blog.comments.page_cache import cacheable, serve_thread_feed
 from blog.comments.reply_notices import comment_to_unsubscribe, stop_address_notices, stop_notices
 from blog.comments.section import comment_page, page_url
-from blog.comments.signals import comment_posted
-from blog.comments.submission import is_open, new_comment, submit_comment
+from blog.comments.submission import is_open, post_comment
 from blog.comments.timing import issue_form_stamp
 from blog.comments.translation import gettext as _
 from blog.extensions import begin_reading, db
@@ -40,13 +39,9 @@ def submit(locator):
     if not form.validate_on_submit():
         return comments.render_page(target, form, 400)
 
-    is_moderator = comments.current_moderator() is not None
-    comment = new_comment(target, form, ip=request.remote_addr, user_agent=request.user_agent.string)
-    db.session.rollback()  # the reading is done: submit_comment's first query begins the writing transaction
-    outcome = submit_comment(target, form, comment, is_moderator=is_moderator)
+    outcome = post_comment(target, form, ip=request.remote_addr, user_agent=request.user_agent.string,
+                           is_moderator=comments.current_moderator() is not None)
     if outcome.refusal is not None:
-        db.session.rollback()  # nothing of a refused comment is kept, its flood marks neither
-        begin_reading()
         form.parent_comment, form.refusal = outcome.parent, outcome.refusal.message
         if outcome.refusal.renews_stamp:
             form.issued.data = None  # the page again gets a stamp of this moment
@@ -54,9 +49,7 @@ def submit(locator):
         if outcome.refusal.retry_after:
             response.headers["Retry-After"] = str(outcome.refusal.retry_after)
         return response
-    db.session.commit()
-    begin_reading()  # the handlers and the answer only read: no second wait for the write lock
-    comment_posted.send(current_app._get_current_object(), comment=comment, target=target)
+    comment = outcome.comment
     location = page_url(target, comment_page(comment))
     if comment.is_approved:
         response = redirect(f"{location}#comment-{comment.id}", code=303)
