@@ -11,10 +11,10 @@ import base64
 import json
 
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
+
+from blog.comments.keys import derived_key
 
 HELD_COOKIE = "comments_held"
 AUTHOR_COOKIE = "comment_author"
@@ -31,8 +31,7 @@ def _held_serializer() -> URLSafeSerializer:
 
 def _author_cipher() -> Fernet:
     """A Fernet key derived from the app's secret, distinct from every other use of it."""
-    derive = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"comments remembered author")
-    return Fernet(base64.urlsafe_b64encode(derive.derive(current_app.secret_key.encode())))
+    return Fernet(base64.urlsafe_b64encode(derived_key(b"comments remembered author")))
 
 
 def _set(response, name, value, max_age):
