@@ -4,6 +4,7 @@ from flask import abort
 
 from blog.comments import cli
 from blog.comments.admin_views import bp as admin_bp
+from blog.comments.avatars import avatar_url
 from blog.comments.models import CommentStatus, approved_counts, comments_in_status, status_counts
 from blog.comments.moderation import ModerationPolicy
 from blog.comments.notifications import notify_moderators
@@ -56,6 +57,9 @@ DEFAULTS = {
     "COMMENTS_SITE_TITLE": "Blog",
     # The address stored with a moderator's reply (never shown).
     "COMMENTS_SITE_EMAIL": "",
+    # Show Gravatar's pictures instead of our identicons: tells Gravatar every reader's IP and gives the page
+    # a hash of each commenter's address, against which anyone can test guessed addresses (README, Avatars).
+    "COMMENTS_GRAVATAR": False,
     # Mail: the plugin's own names, so a host's Flask-Mail keeps MAIL_*; None reads it (notifications.MailSettings).
     # The SMTP server for notifications; None: MAIL_SERVER, else "localhost".
     "COMMENTS_MAIL_SERVER": None,
@@ -117,7 +121,8 @@ class Comments:
         app.register_blueprint(bp)
         app.register_blueprint(notices_bp)
         app.register_blueprint(admin_bp)
-        app.jinja_env.globals.update(comments_section=render_comments_section, _c=markup_gettext, _cn=markup_ngettext)
+        app.jinja_env.globals.update(comments_section=render_comments_section, comments_avatar_url=avatar_url,
+                                    _c=markup_gettext, _cn=markup_ngettext)
         app.after_request(mark_personal_responses)
         comment_posted.connect(notify_moderators, sender=app)
         comment_posted.connect(notify_on_posting, sender=app)

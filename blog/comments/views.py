@@ -2,6 +2,7 @@
 
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
 
+from blog.comments.avatars import identicon, is_avatar_digest
 from blog.comments.cookies import forget_author, remember_author, remember_held_comment, remember_posting
 from blog.comments.feeds import FEED_LENGTH, comments_feed
 from blog.comments.forms import CommentForm
@@ -74,6 +75,21 @@ def form_stamp():
     response = current_app.response_class(issue_form_stamp(), mimetype="text/plain")
     response.cache_control.no_store = True
     return response
+
+
+@bp.get("/comments/avatar/<digest>.svg")
+def avatar(digest):
+    """A commenter's identicon (blog.comments.avatars), drawn from its name alone: the same image for good,
+    so any browser or cache keeps it for a year; a name avatar_digest would not make is not found."""
+    if not is_avatar_digest(digest):
+        abort(404)
+    svg, etag = identicon(digest)
+    response = current_app.response_class(svg, content_type="image/svg+xml")
+    response.set_etag(etag)
+    response.cache_control.public = True
+    response.cache_control.max_age = 365 * 24 * 3600
+    response.cache_control.immutable = True
+    return response.make_conditional(request)
 
 
 @bp.get("/<locator>/feed/")
