@@ -65,11 +65,32 @@ def test_screenshot_of_the_post_page(new_tab, thread, width, scheme):
     top, bottom = tab.page.evaluate("""() => [
         [...document.querySelectorAll(".post-body h2")].pop().getBoundingClientRect().top + window.scrollY - 24,
         document.documentElement.scrollHeight]""")
+    # The avatars load as a reader scrolls to them (loading="lazy"); the picture shows them all.
+    load_avatars(tab)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"post-{width}-{scheme}.png"
     tab.page.screenshot(path=path, full_page=True, animations="disabled", caret="hide",
                         clip={"x": 0, "y": top, "width": width, "height": bottom - top})
     assert path.stat().st_size > 10_000
+    tab.assert_quiet()
+
+
+def load_avatars(tab) -> list[list[float]]:
+    """Load and draw every comment's avatar now; each one's drawn width, and its width and height on the page."""
+    return tab.page.evaluate("""() => Promise.all([...document.querySelectorAll("li.comment .avatar")].map(
+        async (image) => {
+            image.loading = "eager";
+            await image.decode();
+            const box = image.getBoundingClientRect();
+            return [image.naturalWidth, box.width, box.height];
+        }))""")
+
+
+def test_every_comment_shows_its_avatar(new_tab, thread):
+    """Chromium loads and draws each identicon (an SVG the CSP lets in) at 40 × 40 px."""
+    tab = new_tab(viewport={"width": PHONE, "height": 900})
+    open_post(tab)
+    assert load_avatars(tab) == [[40, 40, 40]] * 4
     tab.assert_quiet()
 
 
