@@ -22,7 +22,8 @@ class CommentStatus(StrEnum):
 
 
 class ModerationAction(StrEnum):
-    """What a moderator did to a comment: a transition (blog.comments.moderation.TRANSITIONS), an edit or a reply."""
+    """What a moderator did to a comment: a transition (blog.comments.moderation.TRANSITIONS), an edit or a
+    reply; or what its commenter did to it within their window (blog.comments.own_edits)."""
 
     APPROVE = "approve"
     UNAPPROVE = "unapprove"
@@ -32,6 +33,8 @@ class ModerationAction(StrEnum):
     DELETE = "delete"
     EDIT = "edit"
     REPLY = "reply"
+    AUTHOR_EDIT = "author_edit"
+    AUTHOR_DELETE = "author_delete"
 
 
 class Comment(db.Model):

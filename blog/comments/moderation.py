@@ -69,13 +69,20 @@ class ModerationPolicy:
         return unknown or guard.duplicate(comment) or (
             None if is_moderator else guard.too_soon(comment, self.config["COMMENTS_FLOOD_SECONDS"]))
 
-    def _hold_rule(self, comment: Comment) -> Verdict | None:
+    def review_edit(self, comment: Comment) -> Verdict | None:
+        """The status a commenter's own edit gives their comment, or None to keep the one it has: the rules
+        on what a comment says, as for a new one (disallowed words trash it; too many links, a moderation
+        word or "all" hold it). The first-time rule is not asked again: the author is who they were."""
+        return (spam.disallowed_word(comment, self.config["COMMENTS_DISALLOWED_WORDS"])
+                or self._hold_rule(comment, is_edit=True))
+
+    def _hold_rule(self, comment: Comment, *, is_edit: bool = False) -> Verdict | None:
         mode = self.config["COMMENTS_MODERATION"]
         if mode == "all":
             return Verdict(CommentStatus.PENDING, "every comment is held")
         held = (spam.too_many_links(comment, self.config["COMMENTS_MAX_LINKS"])
                 or spam.moderation_word(comment, self.config["COMMENTS_MODERATION_WORDS"]))
-        if held or mode == "none":
+        if held or mode == "none" or is_edit:
             return held
         if not has_approved_comment(comment.author, comment.email):
             return Verdict(CommentStatus.PENDING, "first comment by this author")
@@ -91,7 +98,14 @@ def apply_action(action: ModerationAction, comment: Comment, moderator: str) -> 
     """Move a comment as a moderator asked; False (and nothing changed) when the move is not allowed."""
     if not can_apply(action, comment):
         return False
-    old_status, new_status = comment.status, TRANSITIONS[action][1]
+    move_comment(comment, TRANSITIONS[action][1], action, moderator)
+    return True
+
+
+def move_comment(comment: Comment, new_status: CommentStatus | None, action: ModerationAction, moderator: str):
+    """Put a comment in ``new_status`` (None: remove it for good), logged as ``action`` by ``moderator``
+    and signalled; the caller has checked the move is allowed."""
+    old_status = comment.status
     if new_status is None:
         _delete(comment)
     else:
@@ -103,7 +117,6 @@ def apply_action(action: ModerationAction, comment: Comment, moderator: str) -> 
     db.session.flush()
     send_after_commit(comment_status_changed, comment=comment, old_status=old_status, new_status=new_status,
                       moderator=moderator)
-    return True
 
 
 def edit_comment(comment: Comment, author: str, email: str, url: str, text: str, moderator: str):
