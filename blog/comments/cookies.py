@@ -1,9 +1,10 @@
-"""The plugin's cookies: the comments a browser is waiting on, the details it asked us to remember, and
-a mark that it has just posted.
+"""The plugin's cookies: the comments a browser is waiting on, the details it asked us to remember, a
+mark that it has just posted, and the tokens that let it change its latest comments for a while.
 
 None is the Flask session, which is signed but readable: the held-comments cookie names only
-comment ids (signed, so a browser cannot claim another's), and the remembered details, which hold
-an email address, are encrypted. Any of them makes the browser's pages its own (blog.comments.page_cache):
+comment ids (signed, so a browser cannot claim another's), the remembered details, which hold
+an email address, are encrypted, and the own-comments cookie holds ids and their edit tokens
+(blog.comments.own_edits), signed as well. Any of them makes the browser's pages its own (blog.comments.page_cache):
 a cache in front must pass such requests to the app (README, Deployment).
 """
 
@@ -19,14 +20,21 @@ from blog.comments.keys import derived_key
 HELD_COOKIE = "comments_held"
 AUTHOR_COOKIE = "comment_author"
 POSTED_COOKIE = "comments_posted"
+OWN_COOKIE = "comments_own"
 # How many of a browser's latest held comments it keeps seeing, and for how long.
 HELD_LIMIT = 20
 HELD_MAX_AGE = 30 * 24 * 3600
 REMEMBER_MAX_AGE = 365 * 24 * 3600
+# How many of a browser's latest comments it may still change (each within its own window).
+OWN_LIMIT = 5
 
 
 def _held_serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.secret_key, salt="comments-held")
+
+
+def _own_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="comments-own")
 
 
 def _author_cipher() -> Fernet:
@@ -41,7 +49,7 @@ def _set(response, name, value, max_age):
 
 def has_own_cookies() -> bool:
     """Whether this browser sends any of them, valid or not: its page may be its own."""
-    return any(name in request.cookies for name in (HELD_COOKIE, AUTHOR_COOKIE, POSTED_COOKIE))
+    return any(name in request.cookies for name in (HELD_COOKIE, AUTHOR_COOKIE, POSTED_COOKIE, OWN_COOKIE))
 
 
 def held_comment_ids() -> list[int]:
@@ -58,8 +66,55 @@ def held_comment_ids() -> list[int]:
 
 def remember_held_comment(response, comment_id: int):
     """Let this browser, and only it, keep seeing its held comment."""
-    ids = [*held_comment_ids(), comment_id][-HELD_LIMIT:]
+    ids = [*(number for number in held_comment_ids() if number != comment_id), comment_id][-HELD_LIMIT:]
     _set(response, HELD_COOKIE, _held_serializer().dumps(ids), HELD_MAX_AGE)
+
+
+def forget_held_comment(response, comment_id: int):
+    """Stop showing this browser a comment it no longer has (its poster deleted it)."""
+    ids = held_comment_ids()
+    if comment_id in ids:
+        ids.remove(comment_id)
+        _set(response, HELD_COOKIE, _held_serializer().dumps(ids), HELD_MAX_AGE)
+
+
+def own_edit_tokens() -> dict[int, str]:
+    """The edit tokens this browser holds, by comment id, oldest first; {} if none or tampered with."""
+    value = request.cookies.get(OWN_COOKIE)
+    if not value:
+        return {}
+    try:
+        entries = _own_serializer().loads(value)
+    except BadSignature:
+        return {}
+    if not isinstance(entries, list):
+        return {}
+    return {entry[0]: entry[1] for entry in entries if isinstance(entry, list) and len(entry) == 2
+            and isinstance(entry[0], int) and isinstance(entry[1], str)}
+
+
+def _set_own(response, tokens: dict[int, str], max_age: int):
+    if tokens:
+        pairs = [[comment_id, token] for comment_id, token in tokens.items()]
+        _set(response, OWN_COOKIE, _own_serializer().dumps(pairs), max_age)
+    elif OWN_COOKIE in request.cookies:
+        response.delete_cookie(OWN_COOKIE, path="/", httponly=True, samesite="Lax", secure=request.is_secure)
+
+
+def remember_own_comment(response, comment_id: int, token: str, max_age: int):
+    """Give this browser, and only it, the token of the comment it has just posted, for ``max_age`` seconds
+    (the edit window): it keeps those of its latest OWN_LIMIT comments."""
+    tokens = own_edit_tokens()
+    tokens.pop(comment_id, None)
+    tokens[comment_id] = token
+    _set_own(response, dict(list(tokens.items())[-OWN_LIMIT:]), max_age)
+
+
+def forget_own_comment(response, comment_id: int, max_age: int):
+    """Drop the token of a comment its poster deleted; the cookie goes with the last one."""
+    tokens = own_edit_tokens()
+    if tokens.pop(comment_id, None) is not None:
+        _set_own(response, tokens, max_age)
 
 
 def remembered_author() -> dict[str, str]:

@@ -45,6 +45,8 @@ DEFAULTS = {
     "COMMENTS_CACHE_STALE_WHILE_REVALIDATE": 60,
     # IP addresses and browsers of comments are cleared after this many days (flask blog purge).
     "COMMENTS_IP_RETENTION_DAYS": 30,
+    # A commenter may edit or delete their own comment this many seconds after posting it; 0 never.
+    "COMMENTS_EDIT_WINDOW_SECONDS": 900,
     # Spam and trash are deleted after this many days (flask blog purge).
     "COMMENTS_PURGE_AFTER_DAYS": 30,
     # Comments per page of the moderation queue.
@@ -114,6 +116,9 @@ class Comments:
         app.extensions["comments.policy"] = ModerationPolicy(app.config)
         if app.config["COMMENTS_FORM_WINDOW_SECONDS"] < 1:
             raise ValueError("COMMENTS_FORM_WINDOW_SECONDS must be at least 1")
+        window = app.config["COMMENTS_EDIT_WINDOW_SECONDS"]
+        if isinstance(window, bool) or not isinstance(window, int) or window < 0:
+            raise ValueError("COMMENTS_EDIT_WINDOW_SECONDS must be a whole number of seconds, 0 or more")
         app.extensions["comments"] = self
         app.extensions["comments.rendered_threads"] = VersionedCache()
         app.extensions["comments.rendered_comments"] = VersionedCache()

@@ -201,6 +201,24 @@ class EditCommentForm(CommentDetailsForm):
     """A moderator's correction of a comment."""
 
 
+class OwnCommentForm(Form):
+    """A commenter's own button on their comment (delete it), within their window (blog.comments.own_edits)."""
+
+    class Meta:
+        # No session to bind a CSRF token to: the comment's edit token is the proof, sent both in this
+        # hidden field and in the poster's cookie, which the view compares; the host exempts the views from
+        # its CSRFProtect (``Comments.exempt_csrf``).
+        csrf = False
+
+    token = HiddenField()
+
+
+class OwnEditForm(OwnCommentForm):
+    """A commenter's own change to their comment's text: the text checked as the comment form's is."""
+
+    comment = comment_text_field()
+
+
 class ModeratorReplyForm(Form):
     """A moderator's answer to a comment, written from the queue."""
 

@@ -26,9 +26,11 @@ _WAITING = "comments.signals_after_commit"
 comment_will_be_posted = _signals.signal("comment-will-be-posted")
 # A comment was stored and committed (a reader's, or a moderator's reply): ``comment``, ``target``.
 comment_posted = _signals.signal("comment-posted")
-# A moderator moved a comment: ``comment``, ``old_status``, ``new_status`` (None: deleted), ``moderator``.
+# A moderator moved a comment: ``comment``, ``old_status``, ``new_status`` (None: deleted), ``moderator``
+# ("commenter" when its commenter deleted it, or their edit moved it: blog.comments.own_edits).
 comment_status_changed = _signals.signal("comment-status-changed")
-# A moderator edited a comment's author, email, url or text: ``comment``, ``moderator``.
+# A moderator edited a comment's author, email, url or text, or its commenter its text: ``comment``,
+# ``moderator`` ("commenter" for the commenter's own edit).
 comment_edited = _signals.signal("comment-edited")
 # A person's comments were anonymized (privacy erase): ``email`` (the address asked for), ``count``.
 comment_erased = _signals.signal("comment-erased")
