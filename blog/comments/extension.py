@@ -13,7 +13,7 @@ from blog.comments.section import mark_personal_responses, render_comments_secti
 from blog.comments.signals import comment_posted, comment_status_changed
 from blog.comments.thread_cache import VersionedCache
 from blog.comments.translation import markup_gettext, markup_ngettext
-from blog.comments.views import bp, notices_bp, submit
+from blog.comments.views import bp, notices_bp, own_delete, own_edit, submit
 from blog.extensions import db
 
 DEFAULTS = {
@@ -179,8 +179,11 @@ class Comments:
         must call this): the comment form, whose token is bound to the post for a reader without a
         session (blog.comments.forgery), and the links of reply-notice mail, which mail clients
         unsubscribe with by a bare POST (RFC 8058), with no cookie and no token: each link's signed
-        token is its proof."""
+        token is its proof; and a commenter's own edit and delete, whose proof is their comment's edit
+        token, in their cookie and in the form alike (blog.comments.own_edits)."""
         csrf.exempt(submit)
+        csrf.exempt(own_edit)
+        csrf.exempt(own_delete)
         csrf.exempt(notices_bp)
 
     def approved_counts(self, keys) -> dict[str, int]:

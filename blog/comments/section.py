@@ -24,6 +24,7 @@ from blog.comments.models import (
     top_level_comments_before,
     visible_held_comments,
 )
+from blog.comments.own_edits import own_comments_on
 from blog.comments.submission import is_open
 from blog.comments.target import CommentTarget
 from blog.comments.thread_cache import rendered_threads, thread_version
@@ -155,6 +156,7 @@ def render_comments_section(target: CommentTarget, form: CommentForm | None = No
     return Markup(render_template(
         "comments/_section.html", target=target, thread_html=thread_html, form=form, replying_to=replying_to,
         page=page, page_url=page_url, is_open=is_target_open, is_window_stamp=is_window_stamp,
+        own_comments=own_comments_on(target.key),
     ))
 
 

@@ -1,20 +1,35 @@
 """The plugin's public blueprint: posting a comment (DESIGN.md section 5) and the comment feeds."""
 
+import hmac
+
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
 
 from blog.comments.avatars import identicon, is_avatar_digest
-from blog.comments.cookies import forget_author, remember_author, remember_held_comment, remember_posting
+from blog.comments.cookies import (
+    forget_author,
+    forget_held_comment,
+    forget_own_comment,
+    own_edit_tokens,
+    remember_author,
+    remember_held_comment,
+    remember_own_comment,
+    remember_posting,
+)
 from blog.comments.feeds import FEED_LENGTH, comments_feed
-from blog.comments.forms import CommentForm
-from blog.comments.models import newest_approved
+from blog.comments.forgery import is_cross_site
+from blog.comments.forms import CommentForm, OwnCommentForm, OwnEditForm
+from blog.comments.guard import Refusal
+from blog.comments.models import CommentStatus, newest_approved
 from blog.comments.notice_addresses import comment_to_confirm, confirm_subscription
+from blog.comments.own_edits import apply_own_edit, delete_own, edit_token, edit_until, own_comment, window_seconds
 from blog.comments.page_cache import cacheable, serve_thread_feed
 from blog.comments.reply_notices import comment_to_unsubscribe, stop_address_notices, stop_notices
 from blog.comments.section import comment_page, page_url
+from blog.comments.signals import commit_and_send
 from blog.comments.submission import is_open, post_comment
 from blog.comments.timing import issue_form_stamp
 from blog.comments.translation import gettext as _
-from blog.extensions import begin_reading, db
+from blog.extensions import URL_ID, begin_reading, db
 
 bp = Blueprint("comments", __name__, template_folder="templates", static_folder="static",
                static_url_path="/comments/static")
@@ -57,6 +72,8 @@ def submit(locator):
     else:
         response = redirect(location, code=303)
         remember_held_comment(response, comment.id)
+    if window_seconds():
+        remember_own_comment(response, comment.id, edit_token(comment), window_seconds())
     if form.remember.data:
         remember_author(response, comment.author, form.email.data, comment.url)
     else:
@@ -65,6 +82,80 @@ def submit(locator):
     # cache in front keeps of the shared page, which predates it.
     remember_posting(response)
     response.headers["Clear-Site-Data"] = '"cache"'
+    return response
+
+
+@bp.route(f"/comments/<{URL_ID}:comment_id>/own-edit", methods=["GET", "POST"])
+def own_edit(comment_id):
+    """A commenter's own comment, to change within their window (blog.comments.own_edits): its text in a
+    form (GET); the change (POST), 303 back to the thread, or the form again with the error (400)."""
+    comment, token = _own_comment(comment_id)
+    status = 200
+    if request.method == "POST":
+        form = OwnEditForm()
+        _check_own_post(form, token)
+        errors = apply_own_edit(comment, form.comment.data or "")
+        if not errors:
+            commit_and_send()
+            return _back_to_thread(comment, _("Your comment was changed."))
+        form.comment.errors, status = errors, 400
+    else:
+        form = OwnEditForm(formdata=None, comment=comment.body_raw)
+    form.token.data = token
+    return _own_page(render_template("comments/own_edit.html", form=form, comment=comment,
+                                     until=edit_until(comment)), status)
+
+
+@bp.post(f"/comments/<{URL_ID}:comment_id>/own-delete")
+def own_delete(comment_id):
+    """A commenter's own comment, to the trash within their window; 303 back to the thread."""
+    comment, token = _own_comment(comment_id)
+    _check_own_post(OwnCommentForm(), token)
+    delete_own(comment)
+    commit_and_send()
+    response = _back_to_thread(comment, _("Your comment was deleted."))
+    forget_own_comment(response, comment.id, window_seconds())
+    forget_held_comment(response, comment.id)
+    return response
+
+
+def _own_comment(comment_id):
+    """The comment this browser's cookie proves its own, and the token; 403 with the reason otherwise."""
+    token = own_edit_tokens().get(comment_id)
+    found = own_comment(token, comment_id)
+    if isinstance(found, Refusal):
+        abort(found.status, found.message)
+    return found, token
+
+
+def _check_own_post(form: OwnCommentForm, token: str):
+    """403 unless the post comes from this site's page, with the token of the cookie in its form too: a
+    page elsewhere can neither send the cookie (SameSite) nor know the token."""
+    sent = form.token.data if isinstance(form.token.data, str) else ""
+    if is_cross_site() or not hmac.compare_digest(sent.encode(), token.encode()):
+        abort(403, _("This comment cannot be changed from here."))
+
+
+def _back_to_thread(comment, done: str):
+    """303 to the comment in its thread (a held comment stays visible to its poster), or, on a host that
+    cannot name the thread's page (no targets_resolver), a page that says it is ``done``."""
+    target = current_app.extensions["comments"].resolve_targets({comment.target_key}).get(comment.target_key)
+    if target is None:
+        return _own_page(render_template("comments/own_edit.html", done=done), 200)
+    location = page_url(target, comment_page(comment))
+    if comment.status is CommentStatus.TRASH:
+        return redirect(location, code=303)
+    response = redirect(f"{location}#comment-{comment.id}", code=303)
+    if not comment.is_approved:
+        remember_held_comment(response, comment.id)
+    return response
+
+
+def _own_page(html: str, status: int):
+    """A page of a commenter's own: never kept by a browser or a cache."""
+    response = make_response(html, status)
+    response.cache_control.private = True
+    response.cache_control.no_store = True
     return response
 
 
