@@ -38,8 +38,9 @@ pytestmark = pytest.mark.skipif(
 TIMEOUT = 15
 PAGE = "/how-ketamine-works/"
 HELD_TEXT = "Your comment is awaiting moderation."
+OWN_EDIT_TEXT = "You can edit or delete your comment until"
 ADMIN, PASSWORD = "boss", "correct horse battery staple"
-OWN_COOKIES = ("session", "comments_held", "comment_author", "comments_posted")
+OWN_COOKIES = ("session", "comments_held", "comment_author", "comments_posted", "comments_own")
 # What nginx says when it answered from what it keeps: such a response must carry no cookie.
 FROM_CACHE = {"HIT", "STALE", "UPDATING", "REVALIDATED"}
 
@@ -288,8 +289,9 @@ def test_a_new_comment_shows_through_the_cache_within_max_age_and_stale(open_sit
     assert posted.status == 303, (posted.status, posted.text[:500])
     path, fragment = location(posted)
     assert path == PAGE and re.fullmatch(r"comment-\d+", fragment), posted.headers["Location"]
-    assert set(posted.cookies) == {"comments_posted"}, posted.cookies
+    assert set(posted.cookies) == {"comments_posted", "comments_own"}, posted.cookies
     assert max_age(posted.cookies["comments_posted"]) == open_site.max_age + open_site.stale
+    assert max_age(posted.cookies["comments_own"]) == 900  # the edit window (COMMENTS_EDIT_WINDOW_SECONDS)
     assert posted.headers.get("Clear-Site-Data") == '"cache"'
 
     # The poster, with the cookie, gets the page from the app at once.
@@ -351,7 +353,18 @@ def test_own_pages_bypass_the_cache_and_nothing_personal_reaches_others(held_sit
     own = rita.get()
     assert_own_page(own)
     assert 'value="Rita Remembered"' in own.text and 'value="rita.remembered@example.org"' in own.text
-    PERSONAL_TEXTS.update({held_text, remembered_text, "Rita Remembered", "Harriet Held"})
+    PERSONAL_TEXTS.update({held_text, remembered_text, "Rita Remembered", "Harriet Held", OWN_EDIT_TEXT})
+
+    # A poster whose comment is still in its edit window finds their Edit and Delete there.
+    edith = held_site.reader()
+    editable = edith.comment(edith.get(), unique("A remark to fix in a minute"), author="Edith Editor",
+                             email="edith.editor@example.org")
+    assert editable.status == 303, (editable.status, editable.text[:500])
+    assert "comments_own" in editable.cookies, editable.cookies
+    edith.keep_only("comments_own")  # the own-comments cookie alone makes the page her own
+    own = edith.get()
+    assert_own_page(own)
+    assert OWN_EDIT_TEXT in own.text
 
     # An admin, signed in, gets the post page and the moderation queue from the app, never the cache.
     admin = held_site.reader()
@@ -369,8 +382,8 @@ def test_own_pages_bypass_the_cache_and_nothing_personal_reaches_others(held_sit
     for uri in (PAGE, PAGE, PAGE + "?after=personal", PAGE + "?after=personal"):
         answer = held_site.anonymous().get(uri)
         assert_shared_page(answer, held_site)
-        for personal in (held_text, HELD_TEXT, remembered_text, "Rita Remembered", "rita.remembered@example.org",
-                         "Harriet Held", "harriet.held@example.org"):
+        for personal in (held_text, HELD_TEXT, OWN_EDIT_TEXT, remembered_text, "Rita Remembered",
+                         "rita.remembered@example.org", "Harriet Held", "harriet.held@example.org"):
             assert personal not in answer.text, (uri, answer.cache, personal)
     assert answer.cache == "HIT"
     queue = held_site.anonymous().get("/admin/comments")
