@@ -1,5 +1,8 @@
 """Host glue, the one module that knows both the blog and the comments plugin: posts are comment targets."""
 
+import re
+from urllib.parse import unquote
+
 from flask import current_app, render_template, url_for
 from sqlalchemy import String, bindparam, cast, literal, select
 
@@ -88,6 +91,18 @@ _TARGET_AT = select(Post.id, Post.slug, Post.title, Post.comments_open, Post.pub
 def load_target(slug: str) -> CommentTarget | None:
     post = db.session.connection().execute(_TARGET_AT, {"slug": slug}).first()
     return target_for(post) if post is not None else None
+
+
+# A post's page as the JSON API names it: "/<slug>/".
+_POST_PATH = re.compile(r"/([^/]+)/")
+
+
+@comments.uri_resolver
+def resolve_uri(uri: str) -> CommentTarget | None:
+    """The post whose page is at ``uri`` (exactly its URL), for the JSON API and the embed."""
+    match = _POST_PATH.fullmatch(uri)
+    target = load_target(unquote(match[1])) if match else None
+    return target if target is not None and target.url == uri else None
 
 
 @comments.page_renderer

@@ -5,6 +5,8 @@ from flask import abort
 from blog.comments import cli
 from blog.comments.admin_views import bp as admin_bp
 from blog.comments.avatars import avatar_url
+from blog.comments.api import bp as api_bp
+from blog.comments.embedded_threads import embedded_targets
 from blog.comments.models import CommentStatus, approved_counts, comments_in_status, status_counts
 from blog.comments.moderation import ModerationPolicy
 from blog.comments.notifications import notify_moderators
@@ -62,6 +64,12 @@ DEFAULTS = {
     # Show Gravatar's pictures instead of our identicons: tells Gravatar every reader's IP and gives the page
     # a hash of each commenter's address, against which anyone can test guessed addresses (README, Avatars).
     "COMMENTS_GRAVATAR": False,
+    # Origins ("https://static.example.org": scheme://host[:port], no path) whose pages may embed threads
+    # (CORS and the API's token); the site's own origin is always allowed and never needs listing.
+    "COMMENTS_EMBED_ORIGINS": [],
+    # A URI the host does not know becomes a thread of the plugin's own on its first comment, when posted
+    # from a listed origin.
+    "COMMENTS_EMBED_AUTO_THREADS": False,
     # Mail: the plugin's own names, so a host's Flask-Mail keeps MAIL_*; None reads it (notifications.MailSettings).
     # The SMTP server for notifications; None: MAIL_SERVER, else "localhost".
     "COMMENTS_MAIL_SERVER": None,
@@ -91,7 +99,8 @@ class Comments:
     ``moderator_required`` (its view decorator for moderators only), ``moderator_loader`` (the
     signed-in moderator's name, for the log) and ``targets_resolver`` (thread keys to targets,
     to name each comment's page in the queue and in the feed of all comments, which leaves out
-    comments whose page it does not know).
+    comments whose page it does not know). For the JSON API and the embed it adds ``uri_resolver``
+    (a page's path to its ``CommentTarget``).
 
     It also gives the host what a host needs of it: ``exempt_csrf`` for its CSRF protection, its
     ``commands`` for the host's CLI group, and counts for the host's own pages.
@@ -106,6 +115,7 @@ class Comments:
         self._moderator_required = None
         self._load_moderator = None
         self._resolve_targets = None
+        self._resolve_uri = None
         if app is not None:
             self.init_app(app)
 
@@ -126,6 +136,7 @@ class Comments:
         app.register_blueprint(bp)
         app.register_blueprint(notices_bp)
         app.register_blueprint(admin_bp)
+        app.register_blueprint(api_bp)
         app.jinja_env.globals.update(comments_section=render_comments_section, comments_avatar_url=avatar_url,
                                     _c=markup_gettext, _cn=markup_ngettext)
         app.after_request(mark_personal_responses)
@@ -161,6 +172,13 @@ class Comments:
         self._resolve_targets = function
         return function
 
+    def uri_resolver(self, function):
+        """Register ``function(uri) -> CommentTarget | None``: the host's page at a path ("/a-post/"), for
+        the JSON API; a path it does not know may become a thread of the plugin's own
+        (COMMENTS_EMBED_AUTO_THREADS)."""
+        self._resolve_uri = function
+        return function
+
     def check_moderator(self):
         """None when the visitor may moderate, else the host's answer; with no hook, nobody may (403)."""
         if self._moderator_required is None:
@@ -179,12 +197,14 @@ class Comments:
         must call this): the comment form, whose token is bound to the post for a reader without a
         session (blog.comments.forgery), and the links of reply-notice mail, which mail clients
         unsubscribe with by a bare POST (RFC 8058), with no cookie and no token: each link's signed
-        token is its proof; and a commenter's own edit and delete, whose proof is their comment's edit
-        token, in their cookie and in the form alike (blog.comments.own_edits)."""
+        token is its proof; a commenter's own edit and delete, whose proof is their comment's edit
+        token, in their cookie and in the form alike (blog.comments.own_edits); and the JSON API, which
+        reads no cookie and asks for a token of its own (blog.comments.api_tokens)."""
         csrf.exempt(submit)
         csrf.exempt(own_edit)
         csrf.exempt(own_delete)
         csrf.exempt(notices_bp)
+        csrf.exempt(api_bp)
 
     def approved_counts(self, keys) -> dict[str, int]:
         """How many comments each thread shows, by key, in one query: for a host's list of pages."""
@@ -199,7 +219,15 @@ class Comments:
         return db.session.scalars(comments_in_status(status).limit(limit)).all()
 
     def resolve_targets(self, keys) -> dict:
-        return self._resolve_targets(keys) if self._resolve_targets and keys else {}
+        """The targets of the keys the host's ``targets_resolver`` knows, and of the plugin's own threads."""
+        if not keys:
+            return {}
+        known = self._resolve_targets(keys) if self._resolve_targets else {}
+        return embedded_targets(set(keys) - set(known)) | known
+
+    def resolve_uri(self, uri: str):
+        """The host's target at ``uri``, or None (also with no ``uri_resolver``)."""
+        return self._resolve_uri(uri) if self._resolve_uri else None
 
     def load_target(self, locator):
         if self._load_target is None:

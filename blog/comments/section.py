@@ -188,18 +188,27 @@ def render_thread(target: CommentTarget, page: int, is_target_open: bool, held_i
                                   error_out=False, target_key=target.key)
     if pagination.page > max(pagination.pages, 1):
         abort(404)  # a page past the last one, as WordPress answers: not an empty page linking back
-    connection = db.session.connection()
-    shown = list(pagination.items)
-    if shown:
-        shown += connection.execute(_REPLIES, {"root_ids": [row.id for row in shown]}).all()
+    shown = page_rows(pagination)
     if held_ids:
-        held = connection.execute(visible_held_comments(target.key, held_ids)).all()
+        held = db.session.connection().execute(visible_held_comments(target.key, held_ids)).all()
         is_last_page = pagination.page >= max(pagination.pages, 1)
         shown += [row for row in held if row.parent_id is not None or is_last_page]
-    shown.sort(key=lambda row: (row.created_at, row.id))
+        shown.sort(key=_in_order)
     render_comment = CommentRenderer(target, pagination, is_target_open, page_url)
     return Markup(render_template("comments/_thread.html", thread=build_thread(shown),
                                   count=count_approved(target.key), **render_comment.context))
+
+
+def page_rows(pagination: ThreadPagination) -> list[Row]:
+    """The rows a page of the thread shows, oldest first: its top-level comments and their approved replies."""
+    shown = list(pagination.items)
+    if shown:
+        shown += db.session.connection().execute(_REPLIES, {"root_ids": [row.id for row in shown]}).all()
+    return sorted(shown, key=_in_order)
+
+
+def _in_order(row: Row):
+    return row.created_at, row.id
 
 
 def comment_page(comment: Comment) -> int:

@@ -1,0 +1,214 @@
+"""The JSON API (/api/v1/): a page's thread, comment counts for a listing, and posting a comment, for the
+embed script on our pages and on any origin in COMMENTS_EMBED_ORIGINS (README, "JSON API").
+
+Its answers are the pages' own: the same statements and pagination (blog.comments.section), the same form
+and posting flow (blog.comments.forms, blog.comments.submission), so the same limits, traps, moderation and
+signals. It reads and sets no cookie: the write endpoints ask for the API's own token instead
+(blog.comments.api_tokens), and a browser lends no authority of its reader's to another site's page.
+Schemas of every request and answer are in blog/comments/schemas/.
+"""
+
+from datetime import timezone
+
+from flask import Blueprint, current_app, request
+from flask.globals import request_ctx
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+
+from blog.comments.api_tokens import issue_api_token
+from blog.comments.cors import add_cors_headers, is_allowed, is_listed, preflight, request_origin
+from blog.comments.embedded_threads import EmbeddedThread, find_thread, new_thread
+from blog.comments.forms import FORBIDDEN_CHARACTERS
+from blog.comments.page_cache import cacheable
+from blog.comments.section import (
+    ThreadPagination,
+    build_thread,
+    count_approved,
+    page_rows,
+    requested_page,
+)
+from blog.comments.submission import is_open
+from blog.comments.target import CommentTarget
+from blog.comments.timing import issue_form_stamp
+from blog.comments.translation import gettext as _
+from blog.extensions import begin_reading, db
+
+bp = Blueprint("comments_api", __name__, url_prefix="/api/v1")
+
+URI_MAX = 200
+# The most URIs one GET /api/v1/counts may ask about.
+COUNTS_MAX = 100
+
+
+def errors(status: int, **messages):
+    """The answer ``{"errors": {field: [message, …]}}`` with ``status``; each value a message or a list."""
+    fields = {name: [str(text) for text in (value if isinstance(value, list) else [value])]
+              for name, value in messages.items()}
+    response = current_app.json.response({"errors": fields})
+    response.status_code = status
+    return response
+
+
+@bp.before_request
+def answer_preflight():
+    """A preflight (OPTIONS on any API path): 204 with what may be sent, to an allowed origin; else 403."""
+    if request.method != "OPTIONS":
+        return None
+    if not is_allowed(request_origin()):
+        return origin_refused()
+    return preflight(current_app.response_class(status=204))
+
+
+@bp.after_request
+def finish(response):
+    """CORS headers, nosniff, and no-store for every answer that is not one any cache may share."""
+    add_cors_headers(response)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if not response.cache_control.public:
+        response.cache_control.no_store = True
+    return response
+
+
+@bp.errorhandler(HTTPException)
+def http_error(error: HTTPException):
+    """Any HTTP error of an API request as JSON, never the host's HTML page; headers (Allow,
+    Retry-After) kept."""
+    if error.code >= 500:
+        db.session.rollback()
+    messages = {
+        404: _("There is nothing at this address."),
+        405: _("This address does not take that method."),
+        413: _("The request is larger than this site accepts."),
+        415: _("Send the request as JSON (Content-Type: application/json), in UTF-8."),
+    }
+    message = messages.get(error.code) or (
+        error.description if error.description != type(error).description else error.name)
+    response = errors(error.code, **{"body" if error.code in (413, 415) else "request": message})
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def origin_refused():
+    return errors(403, origin=_("Pages of this origin may not use this site's comments."))
+
+
+@bp.get("/token")
+def token():
+    """A token for the request's origin and a form stamp of now: what a post sends back."""
+    origin = request_origin()
+    if not is_allowed(origin):
+        return origin_refused()
+    return {"token": issue_api_token(origin), "issued": issue_form_stamp(),
+            "expires_in": current_app.config["COMMENTS_FORM_MAX_AGE"]}
+
+
+@bp.get("/threads/comments")
+def thread():
+    """One page of a page's thread, as the page shows it: top-level comments oldest first, each with
+    its approved replies nested. Any cache may keep it (ETag, 304)."""
+    uri = request.args.get("uri", "")
+    if not is_page_uri(uri):
+        return uri_refused()
+    begin_reading()
+    target, _new = requested_thread(uri, request_origin())
+    page = requested_page("page")
+    if target is None:
+        if page > 1:
+            return page_refused()
+        return cacheable(current_app.json.response(
+            {"uri": uri, "title": uri, "open": False, "total": 0, "page": 1, "pages": 1, "comments": []}))
+    pagination = ThreadPagination(page=page, per_page=current_app.config["COMMENTS_PER_PAGE"], max_per_page=None,
+                                  error_out=False, target_key=target.key)
+    pages = max(pagination.pages, 1)
+    if page > pages:
+        return page_refused()
+    return cacheable(current_app.json.response({
+        "uri": uri, "title": target.title, "open": is_open(target), "total": count_approved(target.key),
+        "page": page, "pages": pages, "comments": [comment_json(node.row, node.children)
+                                                   for node in build_thread(page_rows(pagination))],
+    }))
+
+
+@bp.get("/counts")
+def counts():
+    """How many comments each page shows, for a listing of pages: one count query for all of them."""
+    uris = request.args.getlist("uri")
+    if not uris or not all(is_page_uri(uri) for uri in uris):
+        return uri_refused()
+    if len(uris) > COUNTS_MAX:
+        return errors(400, uri=_("Ask for at most %(count)s pages at once.", count=COUNTS_MAX))
+    begin_reading()
+    origin = request_origin()
+    keys = {}
+    for uri in dict.fromkeys(uris):
+        target, _new = requested_thread(uri, origin)
+        keys[uri] = target.key if target is not None else None
+    shown = current_app.extensions["comments"].approved_counts({key for key in keys.values() if key})
+    return cacheable(current_app.json.response({"counts": {uri: shown.get(key, 0) for uri, key in keys.items()}}))
+
+
+@bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def unknown(rest):
+    """Any other path under /api/v1/: 405 (with Allow) where another method is taken, else 404."""
+    adapter = request_ctx.url_adapter
+    allowed = set()
+    for method in ("GET", "POST", "PUT", "DELETE"):
+        try:
+            endpoint, _values = adapter.match(request.path, method=method)
+        except HTTPException:
+            continue
+        if endpoint != request.endpoint:
+            allowed.add(method)
+    if allowed:
+        raise MethodNotAllowed(valid_methods=sorted(allowed | {"OPTIONS"}))
+    raise NotFound()
+
+
+def is_page_uri(uri: str) -> bool:
+    """A page's path: a single / first, at most URI_MAX characters, no space or control character."""
+    return (0 < len(uri) <= URI_MAX and uri.startswith("/") and not uri.startswith(("//", "/\\"))
+            and not FORBIDDEN_CHARACTERS.search(uri) and not any(character.isspace() for character in uri))
+
+
+def uri_refused():
+    return errors(400, uri=_("Give the page's path: it starts with a single /, holds no spaces and is at most "
+                             "%(count)s characters long.", count=URI_MAX))
+
+
+def page_refused():
+    return errors(404, page=_("There is no such page of comments."))
+
+
+def requested_thread(uri: str, origin: str | None) -> tuple[CommentTarget | None, EmbeddedThread | None]:
+    """The thread of ``uri`` as seen from ``origin``, and the thread of the plugin's own it is to become
+    with its first comment (None if it is one already, or the host's). The host's page first (None if
+    not published); else, for a listed origin, its thread of the plugin's own, or a new one when
+    COMMENTS_EMBED_AUTO_THREADS is on; else None."""
+    target = current_app.extensions["comments"].resolve_uri(uri)
+    if target is not None:
+        return (target if target.is_published else None), None
+    if not is_listed(origin):
+        return None, None
+    embedded = find_thread(origin, uri)
+    if embedded is not None:
+        return embedded.target, None
+    if current_app.config["COMMENTS_EMBED_AUTO_THREADS"]:
+        embedded = new_thread(origin, uri)
+        return embedded.target, embedded
+    return None, None
+
+
+def comment_json(comment, replies=()) -> dict:
+    """A comment (a row of the page's or a Comment) as the API shows it: never its email, IP, browser,
+    status reason or raw text."""
+    return {
+        "id": comment.id,
+        "parent": comment.parent_id,
+        "author": comment.author,
+        "url": comment.url or None,
+        "html": comment.body_html,
+        "created": comment.created_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "depth": comment.depth,
+        "replies": [comment_json(node.row, node.children) for node in replies],
+    }

@@ -1,0 +1,99 @@
+"""A page (of our own origin or another) using the comments' JSON API. Every answer is checked against its
+JSON Schema (blog/comments/schemas/), for what every API answer promises (nosniff, no cookie, no wildcard
+origin, no credentials) and for any trace of the privacy tests' canary email; every body posted through
+``post`` is checked against the request's schema."""
+
+import json
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+import blog.comments
+from tests.comments.test_privacy import assert_no_email
+
+SCHEMA_FOLDER = Path(blog.comments.__file__).parent / "schemas"
+SCHEMAS = {path.stem: json.loads(path.read_text()) for path in SCHEMA_FOLDER.glob("*.json")}
+REGISTRY = Registry().with_resources((schema["$id"], Resource.from_contents(schema)) for schema in SCHEMAS.values())
+STATIC_ORIGIN = "https://static.example.org"
+
+
+def check_schema(name: str, instance):
+    """Fail with every way ``instance`` breaks the schema ``name``."""
+    validator = Draft202012Validator(SCHEMAS[name], registry=REGISTRY)
+    problems = [f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
+                for error in validator.iter_errors(instance)]
+    assert not problems, f"{name}: {problems}"
+
+
+def schema_of(method: str, path: str, status: int) -> str | None:
+    """The schema an answer's body follows; None for one without a body (204, 304)."""
+    if status in (204, 304):
+        return None
+    if status >= 400:
+        return "errors-response"
+    path = path.partition("?")[0]
+    return {("GET", "/api/v1/token"): "token-response", ("GET", "/api/v1/threads/comments"): "thread-response",
+            ("GET", "/api/v1/counts"): "counts-response",
+            ("POST", "/api/v1/threads/comments"): "comment-posted-response"}[method, path]
+
+
+class ApiClient:
+    """The API as a script on a page of ``origin`` calls it (None: a client that sends no Origin, as a
+    same-origin GET does), with ``fetch(…, {credentials: "omit"})``."""
+
+    def __init__(self, client, origin: str | None = None, language: str | None = None):
+        self.client = client
+        self.origin = origin
+        self.language = language
+
+    def request(self, method: str, path: str, headers=None, **options):
+        sent = {**({"Origin": self.origin} if self.origin else {}),
+                **({"Accept-Language": self.language} if self.language else {}), **(headers or {})}
+        with self.client.open(path, method=method, headers=sent, **options) as response:
+            response.get_data()
+        check_answer(method, path, response)
+        return response
+
+    def token(self) -> dict:
+        response = self.request("GET", "/api/v1/token")
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    def thread(self, uri="/hello/", page=None, headers=None):
+        query = {"uri": uri, **({"page": page} if page is not None else {})}
+        return self.request("GET", "/api/v1/threads/comments", headers=headers, query_string=query)
+
+    def counts(self, *uris):
+        return self.request("GET", "/api/v1/counts", query_string=[("uri", uri) for uri in uris])
+
+    def post(self, uri="/hello/", headers=None, **fields):
+        """Post a comment with a fresh token and stamp and sensible fields; a field given as None is left out."""
+        body = {"author": "Ann Reader", "email": "ann@example.org", "comment": "Thank you!", **self.token()}
+        body.pop("expires_in")
+        body.update(fields)
+        body = {name: value for name, value in body.items() if value is not None}
+        check_schema("comment-request", body)
+        return self.post_raw(json.dumps(body), uri=uri, headers=headers)
+
+    def post_raw(self, data, uri="/hello/", content_type="application/json", headers=None):
+        """Post any body, as a bot would."""
+        return self.request("POST", "/api/v1/threads/comments", headers=headers, query_string={"uri": uri},
+                            data=data, content_type=content_type)
+
+
+def check_answer(method: str, path: str, response):
+    """What every answer of the API promises, and its body's schema."""
+    where = f"{method} {path} ({response.status_code})"
+    assert response.headers["X-Content-Type-Options"] == "nosniff", where
+    assert "Set-Cookie" not in response.headers, where
+    assert response.headers.get("Access-Control-Allow-Origin") != "*", where
+    assert "Access-Control-Allow-Credentials" not in response.headers, where
+    assert "origin" in response.headers.get("Vary", "").lower(), where
+    assert_no_email(response, where)
+    schema = schema_of(method, path, response.status_code)
+    if schema is None:
+        assert response.get_data() == b"", where
+        return
+    assert response.mimetype == "application/json", where
+    check_schema(schema, response.get_json())
