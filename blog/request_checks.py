@@ -16,13 +16,14 @@ so no view can forget a check and no such value reaches a form, a template, a ma
   400 (404 for the path). Tab, line feed and carriage return pass here; each form decides where a
   line break may go (blog.comments.forms.single_line).
 
-Requests that routing refuses (404, 405) get that answer rather than one about their body.
+Requests that routing refuses (404, 405) get that answer rather than one about their body. A view that
+takes JSON (marked ``takes_json``, as the comments' API views are) reads and checks its body itself.
 """
 
 import re
 from urllib.parse import unquote_to_bytes
 
-from flask import abort, request
+from flask import abort, current_app, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import parse_options_header
@@ -86,8 +87,13 @@ def check_request():
             abort(400, NOT_TEXT_REQUEST)
     if any(NOT_TEXT.search(value) for value in request.cookies.values()):  # a quoted cookie's "\000" is a NUL
         abort(400, NOT_TEXT_REQUEST)
-    if request.method in BODY_METHODS and request.routing_exception is None:
+    if request.method in BODY_METHODS and request.routing_exception is None and not _takes_json():
         _check_form_body()
+
+
+def _takes_json() -> bool:
+    """Whether the view reads a JSON body and checks it itself (the comments' JSON API marks its views so)."""
+    return getattr(current_app.view_functions.get(request.endpoint), "takes_json", False)
 
 
 def _check_form_body():

@@ -8,25 +8,31 @@ signals. It reads and sets no cookie: the write endpoints ask for the API's own 
 Schemas of every request and answer are in blog/comments/schemas/.
 """
 
+import json
 from datetime import timezone
+from urllib.parse import urljoin
 
 from flask import Blueprint, current_app, request
 from flask.globals import request_ctx
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, UnsupportedMediaType
+from werkzeug.http import parse_options_header
 
 from blog.comments.api_tokens import issue_api_token
 from blog.comments.cors import add_cors_headers, is_allowed, is_listed, preflight, request_origin
 from blog.comments.embedded_threads import EmbeddedThread, find_thread, new_thread
-from blog.comments.forms import FORBIDDEN_CHARACTERS
+from blog.comments.forms import FORBIDDEN_CHARACTERS, ApiCommentForm
 from blog.comments.page_cache import cacheable
 from blog.comments.section import (
     ThreadPagination,
     build_thread,
+    comment_page,
     count_approved,
     page_rows,
+    page_url,
     requested_page,
 )
-from blog.comments.submission import is_open
+from blog.comments.submission import is_open, post_comment
 from blog.comments.target import CommentTarget
 from blog.comments.timing import issue_form_stamp
 from blog.comments.translation import gettext as _
@@ -37,6 +43,18 @@ bp = Blueprint("comments_api", __name__, url_prefix="/api/v1")
 URI_MAX = 200
 # The most URIs one GET /api/v1/counts may ask about.
 COUNTS_MAX = 100
+# The JSON fields of a posted comment that are text, and the form field each fills.
+TEXT_FIELDS = {"author": "author", "email": "email", "url": "url", "comment": "comment", "homepage": "homepage",
+               "issued": "issued", "token": "csrf_token"}
+# Where a form field's errors are answered: the token's stand for the whole form.
+ERROR_KEYS = {"csrf_token": "form"}
+TOKEN_HEADER = "X-Comments-Token"
+
+
+def takes_json(view):
+    """Mark a view that reads a JSON body itself: a host's checks of form bodies let its requests by."""
+    view.takes_json = True
+    return view
 
 
 def errors(status: int, **messages):
@@ -148,7 +166,56 @@ def counts():
     return cacheable(current_app.json.response({"counts": {uri: shown.get(key, 0) for uri, key in keys.items()}}))
 
 
+@bp.post("/threads/comments")
+@takes_json
+def submit():
+    """Take a comment as the form does: 201 approved, 202 held (a bot's spam too, so it learns nothing),
+    400 with each field's errors, or why a valid comment was not taken, with the form's status."""
+    origin = request_origin()
+    if not is_allowed(origin):
+        return origin_refused()
+    uri = request.args.get("uri", "")
+    if not is_page_uri(uri):
+        return uri_refused()
+    body = json_body()
+    if body is None:
+        return errors(400, body=_("The request body must be a JSON object, in UTF-8."))
+    formdata, type_errors = form_data(body)
+    if type_errors:
+        return errors(400, **type_errors)
+
+    begin_reading()  # checking the form only reads: only post_comment's writing takes the write lock
+    target, thread_to_create = requested_thread(uri, origin)
+    if target is None:
+        return errors(404, form=_("This page has no comments."))
+    if not is_open(target):
+        return errors(403, form=_("Comments are closed."))
+    form = ApiCommentForm(formdata=formdata, target_key=target.key)
+    if not form.validate():
+        return errors(400, **{ERROR_KEYS.get(name, name): messages for name, messages in form.errors.items()})
+
+    outcome = post_comment(target, form, ip=request.remote_addr, user_agent=request.user_agent.string,
+                           new_thread=thread_to_create)
+    if outcome.refusal is not None:
+        response = errors(outcome.refusal.status, form=outcome.refusal.message)
+        if outcome.refusal.retry_after:
+            response.headers["Retry-After"] = str(outcome.refusal.retry_after)
+        return response
+    comment = outcome.comment
+    if comment.is_approved:
+        response = current_app.json.response({"status": "approved", "comment": comment_json(comment)})
+        response.status_code = 201
+        response.headers["Location"] = urljoin(request.host_url, page_url(target, comment_page(comment))) + \
+            f"#comment-{comment.id}"
+        return response
+    response = current_app.json.response({"status": "held", "message": _("Your comment is awaiting moderation."),
+                                          "comment": comment_json(comment)})
+    response.status_code = 202
+    return response
+
+
 @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@takes_json
 def unknown(rest):
     """Any other path under /api/v1/: 405 (with Allow) where another method is taken, else 404."""
     adapter = request_ctx.url_adapter
@@ -197,6 +264,52 @@ def requested_thread(uri: str, origin: str | None) -> tuple[CommentTarget | None
         embedded = new_thread(origin, uri)
         return embedded.target, embedded
     return None, None
+
+
+def json_body() -> dict | None:
+    """The request's JSON object (415 unless it is sent as JSON in UTF-8, 413 past MAX_CONTENT_LENGTH);
+    None when the body is no JSON object, not UTF-8, holds a lone surrogate or nests too deep to read."""
+    mimetype, options = parse_options_header(request.headers.get("Content-Type", ""))
+    if (mimetype != "application/json" or options.get("charset", "utf-8").lower() != "utf-8"
+            or request.headers.get("Content-Encoding", "identity").lower() != "identity"):
+        raise UnsupportedMediaType()
+    try:
+        body = json.loads(request.get_data(cache=False).decode("utf-8"))
+        # A "\ud800" escape reads as a lone surrogate, which no text holds: encoding finds one.
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError, UnicodeError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def form_data(body: dict) -> tuple[MultiDict, dict]:
+    """The form's fields from a posted JSON object, and an error for each field of the wrong JSON type
+    (a missing field, or null, is left for the form to judge)."""
+    formdata, type_errors = MultiDict(), {}
+    if body.get("token") is None and TOKEN_HEADER in request.headers:
+        body = {**body, "token": request.headers[TOKEN_HEADER]}
+    for name, field in TEXT_FIELDS.items():
+        value = body.get(name)
+        if value is None:
+            continue
+        if isinstance(value, str):
+            formdata[field] = value
+        else:
+            type_errors[name] = _("This field must be text.")
+    parent = body.get("parent")
+    if parent is not None:
+        if isinstance(parent, int) and not isinstance(parent, bool):
+            formdata["parent"] = str(parent)
+        else:
+            type_errors["parent"] = _("This field must be a whole number.")
+    notify = body.get("notify")
+    if notify is not None:
+        if isinstance(notify, bool):
+            if notify:
+                formdata["notify"] = "y"
+        else:
+            type_errors["notify"] = _("This field must be true or false.")
+    return formdata, type_errors
 
 
 def comment_json(comment, replies=()) -> dict:

@@ -5,7 +5,8 @@ COMMENTS_EMBED_AUTO_THREADS is on. The row names the page for the moderation que
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import String, bindparam, select
+from sqlalchemy import String, bindparam, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from blog.comments.cors import ORIGIN_MAX
@@ -47,6 +48,7 @@ def thread_key(origin: str, uri: str) -> str:
 
 _BY_KEY = select(EmbeddedThread).where(EmbeddedThread.key == bindparam("key"))
 _BY_KEYS = select(EmbeddedThread).where(EmbeddedThread.key.in_(bindparam("keys", expanding=True)))
+_CREATE = insert(EmbeddedThread)
 
 
 def find_thread(origin: str, uri: str) -> EmbeddedThread | None:
@@ -54,8 +56,20 @@ def find_thread(origin: str, uri: str) -> EmbeddedThread | None:
 
 
 def new_thread(origin: str, uri: str) -> EmbeddedThread:
-    """The thread ``uri`` on ``origin`` gets with its first comment."""
+    """The thread ``uri`` on ``origin`` gets with its first comment (stored by ``create_thread``)."""
     return EmbeddedThread(key=thread_key(origin, uri), origin=origin, uri=uri, created_at=utcnow())
+
+
+def create_thread(thread: EmbeddedThread):
+    """Store a new thread in the caller's (writing) transaction; one that a concurrent first comment
+    stored meanwhile is left as it is (a savepoint keeps the caller's transaction usable)."""
+    connection = db.session.connection()
+    try:
+        with connection.begin_nested():
+            connection.execute(_CREATE, {"key": thread.key, "origin": thread.origin, "uri": thread.uri,
+                                         "created_at": thread.created_at})
+    except IntegrityError:
+        pass
 
 
 def embedded_targets(keys) -> dict[str, CommentTarget]:

@@ -18,6 +18,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from blog.comments.api_tokens import is_genuine_api_token
+from blog.comments.cors import request_origin
 from blog.comments.forgery import check_form_token
 from blog.comments.models import ModerationAction, reply_parent
 from blog.comments.moderation import TRANSITIONS
@@ -46,6 +48,7 @@ _NOT_ONE_LINE_TEXT = re.compile(f"{FORBIDDEN_CHARACTERS.pattern}|{NOT_IN_ONE_LIN
 _HOSTNAME = re.compile(r"[\w.-]+|[0-9a-f:.]+")
 # What RFC 3986 never allows in a URL, and what would let a URL out of an HTML attribute.
 _NOT_IN_URLS = re.compile(r"[\s\"'<>\\^`{|}]")
+FORM_EXPIRED = _l("This form has expired or did not come from this site. Nothing was posted; please send it again.")
 # Ids longer than this are not ids; it also keeps int() off giant digit strings.
 ID_DIGITS_MAX = len(str(ID_MAX))
 
@@ -178,8 +181,7 @@ class CommentForm(CommentDetailsForm):
         try:
             check_form_token(field.data, self.target_key)
         except ValidationError:
-            raise ValidationError(_l("This form has expired or did not come from this site. Nothing was posted; "
-                                     "please send it again.")) from None
+            raise ValidationError(FORM_EXPIRED) from None
 
     def validate_parent(self, field):
         """A reply's parent must be an approved comment of the same thread."""
@@ -195,6 +197,15 @@ class CommentForm(CommentDetailsForm):
     def is_bot(self) -> bool:
         """Whether the honeypot was filled in."""
         return bool(self.homepage.data)
+
+
+class ApiCommentForm(CommentForm):
+    """The comment form as the JSON API fills it from a request's JSON: the API's token (from GET
+    /api/v1/token, bound to the request's origin) is checked in place of the form's."""
+
+    def validate_csrf_token(self, field):
+        if not is_genuine_api_token(field.data, request_origin()):
+            raise ValidationError(FORM_EXPIRED)
 
 
 class EditCommentForm(CommentDetailsForm):

@@ -6,6 +6,7 @@ from flask import current_app
 from sqlalchemy import insert
 from sqlalchemy.orm import make_transient_to_detached
 
+from blog.comments.embedded_threads import EmbeddedThread, create_thread
 from blog.comments.forms import FORBIDDEN_CHARACTERS, CommentForm, parse_id
 from blog.comments.guard import Refusal
 from blog.comments.models import Comment, CommentStatus, ModerationAction, reply_parent
@@ -81,7 +82,7 @@ def new_comment(target: CommentTarget, form: CommentForm, *, ip: str | None, use
 
 
 def post_comment(target: CommentTarget, form: CommentForm, *, ip: str | None, user_agent: str,
-                 is_moderator: bool = False) -> Outcome:
+                 is_moderator: bool = False, new_thread: EmbeddedThread | None = None) -> Outcome:
     """Post a validated form's comment, the whole flow the form view and the API share: the comment made
     (new_comment), the reading ended, then stored (submit_comment) and committed, and ``comment_posted``
     sent; or refused, with nothing of it kept. Either way a reading transaction is begun for the answer.
@@ -89,10 +90,11 @@ def post_comment(target: CommentTarget, form: CommentForm, *, ip: str | None, us
     The caller begins reading (``begin_reading``) before it checks the form: on SQLite only the
     transaction begun here by submit_comment's first query takes the write lock, and the signal's
     handlers and the answer run after the commit, outside it, with no second wait for the lock.
+    ``new_thread`` is the thread of the plugin's own that the target is to become with this comment.
     """
     comment = new_comment(target, form, ip=ip, user_agent=user_agent)
     db.session.rollback()  # the reading is done: submit_comment's first query begins the writing transaction
-    outcome = submit_comment(target, form, comment, is_moderator=is_moderator)
+    outcome = submit_comment(target, form, comment, is_moderator=is_moderator, new_thread=new_thread)
     if outcome.refusal is not None:
         db.session.rollback()  # nothing of a refused comment is kept, its flood marks neither
         begin_reading()
@@ -104,10 +106,11 @@ def post_comment(target: CommentTarget, form: CommentForm, *, ip: str | None, us
 
 
 def submit_comment(target: CommentTarget, form: CommentForm, comment: Comment, *,
-                   is_moderator: bool = False) -> Outcome:
+                   is_moderator: bool = False, new_thread: EmbeddedThread | None = None) -> Outcome:
     """Store ``comment`` (new_comment's, for this form) unless it is refused: a parent removed meanwhile, a
     duplicate, a flood (moderators are exempt) or a ``comment_will_be_posted`` receiver. The caller commits
-    (and sends ``comment_posted``) or, for a refusal, rolls back.
+    (and sends ``comment_posted``) or, for a refusal, rolls back. ``new_thread`` is stored with the
+    comment, unless the comment is spam or trash: a bot's comment makes no thread.
 
     It runs in the caller's transaction. A caller on SQLite ends its reading first, so the first query
     here begins the transaction that writes and holds the write lock: only the checks that must see every
@@ -127,6 +130,8 @@ def submit_comment(target: CommentTarget, form: CommentForm, comment: Comment, *
     if comment.status is CommentStatus.APPROVED:
         comment.approved_at = utcnow()
         touch_thread(comment.target_key)
+    if new_thread is not None and comment.status in (CommentStatus.APPROVED, CommentStatus.PENDING):
+        create_thread(new_thread)
     store(comment)
     if comment.wants_reply_notice:
         ask_for_notices(comment)
