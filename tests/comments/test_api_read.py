@@ -275,3 +275,11 @@ def test_the_schemas_themselves_are_valid_draft_2020_12():
     check_schema("counts-request", {"uri": ["/a/", "/b/"]})
     check_schema("thread-request", {"uri": "/a/", "page": "2"})
 
+
+def test_the_apis_own_messages_are_dutch_for_a_dutch_reader(embedding_blog):
+    dutch = api(embedding_blog, "https://evil.example", language="nl")
+    assert dutch.request("GET", "/api/v1/token").get_json() == {"errors": {"origin": [
+        "Pagina’s van deze oorsprong mogen de reacties van deze site niet gebruiken."]}}
+    assert dutch.thread("//x").get_json()["errors"]["uri"][0].startswith("Geef het pad van de pagina op")
+    assert dutch.request("GET", "/api/v1/nothing").get_json() == {"errors": {"request": [
+        "Op dit adres is niets te vinden."]}}
