@@ -74,9 +74,10 @@ def notify_moderators(app, comment, target):
 
 
 def site_url(path: str) -> str:
-    """An absolute link from COMMENTS_SITE_URL, never from the request's Host header; a bare path without it."""
+    """An absolute link from COMMENTS_SITE_URL, never from the request's Host header; a bare path without it.
+    A URL that is absolute already (the page of a thread of the plugin's own, on another origin) is kept."""
     base = current_app.config["COMMENTS_SITE_URL"]
-    return base.rstrip("/") + path if base else path
+    return base.rstrip("/") + path if base and path.startswith("/") else path
 
 
 def target_of(comment):

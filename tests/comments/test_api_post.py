@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from blog.comments import Comment, CommentStatus, comment_posted, comment_will_be_posted
 from blog.comments.api_tokens import issue_api_token
 from blog.comments.embedded_threads import EmbeddedThread, thread_key
+from blog.comments.notifications import site_url
 from blog.comments.timing import current_window, issue_window_stamp
 from blog.extensions import db
 from blog.posts.models import Post, PostStatus
@@ -351,3 +352,10 @@ def test_hostile_texts_are_stored_as_typed_and_answered_as_sanitized_html(make_b
         assert (stored[comment_id].body_raw if field == "comment" else stored[comment_id].author) == text
     for comment in client.thread().get_json()["comments"]:
         assert_allowlisted(parse_fragment(comment["html"]), f"comment {comment['id']} in the thread")
+
+
+def test_links_in_mail_to_a_page_of_another_origin_stay_on_that_origin(make_blog):
+    blog = make_blog(COMMENTS_SITE_URL="https://blog.example.org")
+    with blog.app.app_context():
+        assert site_url("/hello/") == "https://blog.example.org/hello/"
+        assert site_url(f"{STATIC_ORIGIN}/notes/a/") == f"{STATIC_ORIGIN}/notes/a/"
