@@ -4,8 +4,8 @@ from flask import abort
 
 from blog.comments import cli
 from blog.comments.admin_views import bp as admin_bp
-from blog.comments.avatars import avatar_url
 from blog.comments.api import bp as api_bp
+from blog.comments.avatars import avatar_url
 from blog.comments.embedded_threads import embedded_targets
 from blog.comments.models import CommentStatus, approved_counts, comments_in_status, status_counts
 from blog.comments.moderation import ModerationPolicy
