@@ -2,7 +2,17 @@
 
 import hmac
 
-from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 
 from blog.comments.avatars import identicon, is_avatar_digest
 from blog.comments.cookies import (
@@ -38,6 +48,11 @@ bp = Blueprint("comments", __name__, template_folder="templates", static_folder=
 # this blueprint from its CSRF protection (``csrf.exempt(notices_bp)``); the signed token in each URL,
 # which only the mail's reader has, is the proof instead.
 notices_bp = Blueprint("comments_notices", __name__)
+# What a page of another site loads: the embed script, then its stylesheets and reply.js. Other sites
+# paste the script's URL as it is, so these carry no fingerprint (unlike our own pages' static URLs,
+# kept a year): browsers and caches keep them this long, then ask again.
+EMBED_FILES = {"embed.js", "comments.css", "embed.css", "reply.js"}
+EMBED_MAX_AGE = 3600
 
 
 @bp.post("/<locator>/comments")
@@ -181,6 +196,19 @@ def avatar(digest):
     response.cache_control.max_age = 365 * 24 * 3600
     response.cache_control.immutable = True
     return response.make_conditional(request)
+
+
+@bp.get("/comments/embed.js", defaults={"name": "embed.js"})
+@bp.get("/comments/embed/<name>")
+def embed_file(name):
+    """The embed script (the thread on any site, from the JSON API; the form of our own pages taken over)
+    at the fixed path of the snippet, and the files it loads."""
+    if name not in EMBED_FILES:
+        abort(404)
+    mimetype = "application/javascript" if name.endswith(".js") else None
+    response = send_from_directory(bp.static_folder, name, mimetype=mimetype, max_age=EMBED_MAX_AGE)
+    response.cache_control.public = True
+    return response
 
 
 @bp.get("/<locator>/feed/")
