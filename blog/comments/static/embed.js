@@ -45,6 +45,11 @@
   };
   // The fields whose errors stand beside them, in the order the form shows them.
   var FIELDS = ["comment", "author", "email", "url"];
+  // Another site's page never sends the blog's cookies (the API reads none). On the blog's own page the
+  // requests go with the page's, on the connections the browser already has: uncredentialed ones use a
+  // pool of their own, whose connections Chromium opens ahead and leaves idle, each holding a sync
+  // gunicorn worker until it times out.
+  var credentials = "omit";
   var dates = new Intl.DateTimeFormat(language, {dateStyle: "long"});
   var times = new Intl.DateTimeFormat(language, {timeStyle: "short"});
 
@@ -93,7 +98,7 @@
 
   function request(path, options) {
     options = options || {};
-    options.credentials = "omit";
+    options.credentials = credentials;
     options.mode = "cors";
     // The API's messages in the page's language, not the browser's (a safelisted header: no preflight).
     options.headers = Object.assign({"Accept-Language": language}, options.headers);
@@ -664,6 +669,7 @@
   // The blog's own page: the server rendered the thread and the form; this script only takes the form over
   // (and offers edits of comments posted through it this session).
   function enhancePage(section) {
+    credentials = "same-origin";
     var form = document.getElementById("commentform");
     if (form) {
       takeOverForm(section, form, true);
