@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from playwright.sync_api import expect
+
 from tests.readers import CSRF_TOKEN, FORM_STAMP
 from tests.servers import blog_environment, flask_command, gunicorn
 
@@ -156,6 +158,15 @@ class Tab:
         response = self.context.request.get(self.server.url + "/admin/comments",
                                             params={"status": status, "q": search})
         return [int(number) for number in QUEUE_ROW.findall(response.text())]
+
+
+def post_in_place(page, name="Post Comment"):
+    """Press the comment form's button with scripts on, where embed.js posts through the API and shows its
+    answer in the page, without a reload; return once it is shown (the form is busy till then)."""
+    with page.expect_response(lambda response: "/api/v1/threads/comments" in response.url
+                              and response.request.method == "POST"):
+        page.get_by_role("button", name=name, exact=True).click()
+    expect(page.locator("#commentform")).not_to_have_attribute("aria-busy", "true")
 
 
 def approved_comment_id(response) -> int | None:

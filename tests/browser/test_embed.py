@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.browsing import AXE_SCRIPT, HELD_NOTICE, NO_AXE, POST_PATH, axe_violations, open_tab
+from tests.browser.browsing import (
+    AXE_SCRIPT,
+    HELD_NOTICE,
+    NO_AXE,
+    POST_PATH,
+    axe_violations,
+    open_tab,
+    post_in_place,
+)
 from tests.browser.second_origin import open_host_tab, serve_demo
 
 pytestmark = pytest.mark.browser
@@ -81,14 +89,6 @@ def fill_form(page, labels=FIELD_LABELS, **values):
         page.get_by_label(labels[field], exact=True).fill(value)
 
 
-def post(page, name="Post Comment"):
-    """Press the form's button and wait until the answer of the API is shown (the form is busy till then)."""
-    with page.expect_response(lambda response: "/api/v1/threads/comments" in response.url
-                              and response.request.method == "POST"):
-        page.get_by_role("button", name=name, exact=True).click()
-    expect(page.locator("#commentform")).not_to_have_attribute("aria-busy", "true")
-
-
 def shown_count(page) -> int:
     """The count the thread's heading gives (0 without a heading)."""
     heading = page.locator(".comments-title")
@@ -146,7 +146,7 @@ def test_a_comment_posted_on_another_site_shows_in_place(host, new_tab):
     count = shown_count(page)
     text = "Posted from a static site, shown without a reload."
     fill_form(page, comment=text, author="Stella Static", email="stella@example.org", url="https://stella.example.org/")
-    post(page)
+    post_in_place(page)
     shown = page.locator("li.comment", has_text=text)
     author = shown.get_by_role("link", name="Stella Static", exact=True)
     expect(author).to_have_attribute("rel", "external nofollow ugc")
@@ -176,7 +176,7 @@ def test_a_reply_from_another_site_lands_under_its_comment(host, conversation):
     page.get_by_role("link", name="Reply to Alan Turing", exact=True).click()
     text = "There is: a meta-analysis from 2023, linked in the article's sources."
     fill_form(page, comment=text, author="Rosalind Franklin", email="rosalind@example.org")
-    post(page)
+    post_in_place(page)
     expect(page.locator(f"#comment-{second} > ol.children > li.comment", has_text=text)).to_be_visible()
     expect(page.locator("#comment_parent")).to_have_value("0")
     expect(page.locator("#reply-title-text")).to_have_text("Leave a Reply")
@@ -189,7 +189,7 @@ def test_a_held_comment_shows_its_notice_to_its_poster_alone(host, new_tab):
     thread_loaded(host)
     text = f"Please {HOLD_WORD}: a comment a moderator must see first."
     fill_form(page, comment=text, author="Harold Held", email="harold@example.org")
-    post(page)
+    post_in_place(page)
     held = page.locator("li.comment", has_text=text)
     expect(held).to_have_class(re.compile(r"\bcomment-held\b"))
     expect(held.locator(".comment-awaiting-moderation")).to_have_text(HELD_NOTICE)
@@ -212,7 +212,7 @@ def test_mistakes_are_explained_beside_their_fields(host, author, email, url, er
     thread_loaded(host)
     text = f"A comment with a mistake in {', '.join(errors)}."
     fill_form(page, comment=text, author=author, email=email, url=url)
-    post(page)
+    post_in_place(page)
     for field, message in errors.items():
         error = page.locator(f"#{field}-error")
         expect(error).to_have_text(message)
@@ -224,7 +224,7 @@ def test_mistakes_are_explained_beside_their_fields(host, author, email, url, er
     expect(page.locator("#comment")).to_have_value(text)
 
     fill_form(page, author="Ben Reader", email="ben@example.org", url="")
-    post(page)
+    post_in_place(page)
     expect(page.locator(".field-error")).to_have_count(0)
     expect(page.locator("#email")).not_to_have_attribute("aria-invalid", "true")
     expect(page.locator("#email")).to_have_attribute("aria-describedby", "email-notes")
@@ -237,9 +237,9 @@ def test_a_refused_comment_is_said_in_an_alert_that_takes_the_focus(host):
     thread_loaded(host)
     text = "Said once, then said again by mistake."
     fill_form(page, comment=text, author="Dora Double", email="dora@example.org")
-    post(page)
+    post_in_place(page)
     fill_form(page, comment=text)
-    post(page)
+    post_in_place(page)
     alert = page.get_by_role("alert")
     expect(alert).to_have_text("Duplicate comment detected; it looks as though you’ve already said that!")
     expect(alert).to_be_focused()
@@ -253,7 +253,7 @@ def test_a_poster_edits_and_deletes_their_comment_inside_the_window(host, new_ta
     thread_loaded(host)
     text = "Ketamine was first made in 1963."
     fill_form(page, comment=text, author="Eddie Editor", email="eddie@example.org")
-    post(page)
+    post_in_place(page)
     mine = page.locator("li.comment", has_text=text)
     mine.get_by_role("button", name="Edit", exact=True).click()
     editor = mine.get_by_label("Edit your comment", exact=True)
@@ -280,7 +280,7 @@ def test_a_poster_edits_and_deletes_their_comment_inside_the_window(host, new_ta
 def test_other_readers_get_no_edit_buttons(browser, blog, sites, host):
     thread_loaded(host)
     fill_form(host.page, comment="Only I may change this.", author="Olive Owner", email="olive@example.org")
-    post(host.page)
+    post_in_place(host.page)
     expect(host.page.get_by_role("button", name="Edit", exact=True)).to_have_count(1)
     with open_host_tab(browser, blog, sites[0]) as other:
         thread_loaded(other)
@@ -300,10 +300,10 @@ def test_a_dutch_page_gets_the_thread_in_dutch(browser, blog, sites, conversatio
         expect(page.locator(".comment-reply-link").first).to_have_text("Beantwoorden")
         expect(page.locator(".comment-author").first).to_have_text(re.compile(r" schreef:$"))
         fill_form(page, DUTCH_FIELD_LABELS, comment=f"Graag {HOLD_WORD}.", author="   ", email="jan@example.org")
-        post(page, "Reactie plaatsen")
+        post_in_place(page, "Reactie plaatsen")
         expect(page.locator("#author-error")).to_have_text("Vul alstublieft de vereiste velden in.")
         fill_form(page, DUTCH_FIELD_LABELS, author="Jan de Vries")
-        post(page, "Reactie plaatsen")
+        post_in_place(page, "Reactie plaatsen")
         expect(page.locator(".comment-awaiting-moderation")).to_have_text("Uw reactie is in afwachting van moderatie.")
         host.assert_quiet()
 
@@ -319,7 +319,7 @@ def test_axe_finds_no_serious_violation_in_the_embedded_thread(browser, blog, si
         assert axe_violations(page) == []
         page.get_by_role("link", name="Reply to Alan Turing", exact=True).click()
         fill_form(page, comment="Nameless.", author="   ", email="nobody@example")
-        post(page)
+        post_in_place(page)
         expect(page.locator("#author-error")).to_be_visible()
         assert axe_violations(page) == []
 
@@ -341,7 +341,7 @@ def test_our_post_page_posts_through_the_api_without_a_reload(tab):
     count = shown_count(page)
     text = "On the blog itself, posted without leaving the page."
     fill_form(page, comment=text, author="Paula Page", email="paula@example.org")
-    post(page)
+    post_in_place(page)
     shown = page.locator("ol.comment-list > li.comment", has_text=text)
     expect(shown.locator(".comment-author")).to_have_text("Paula Page says:")
     expect(page.locator(".comments-title")).to_have_text(f"{count + 1} thoughts on “{TITLE}”")

@@ -129,7 +129,7 @@ def test_every_hostile_comment_is_shown_inert_on_one_page(tab, stored):
         assert on_page["active"] == 0 and on_page["handlers"] == 0, payload
         assert on_page["author"] == as_shown(name_of(payload)), payload
         assert on_page["authorMarkup"] == 1, f"the name {name_of(payload)!r} is text in one element"
-    assert page.locator("script").count() == 3, "the page's own reply.js, form-stamp.js and JSON-LD, nothing else"
+    assert page.locator("script").count() == 4, "the page's own reply.js, form-stamp.js, embed.js and JSON-LD only"
     assert_nothing_ran(tab)
 
 
@@ -159,8 +159,10 @@ def test_reply_pages_without_javascript_show_hostile_names_as_text(new_tab, stor
     tab.assert_quiet()
 
 
-def test_refused_input_comes_back_inert_in_the_fields(tab):
-    """The form page with its errors echoes what was typed into the fields' values: all of it stays text."""
+def test_refused_input_comes_back_inert_in_the_fields(new_tab):
+    """The form page with its errors echoes what was typed into the fields' values: all of it stays text.
+    Scripts are off, as for the readers who get that page (with scripts, embed.js keeps the fields as typed)."""
+    tab = new_tab(java_script_enabled=False)
     page = tab.page
     # A request holding what is not text at all gets an error page of its own, without the form.
     everything = "\n".join(payload for payload in PAYLOADS if not NOT_TEXT.search(payload))

@@ -1,12 +1,13 @@
 """What a reader and an admin do in a real browser: post, reply (with and without JavaScript), get a
-mistake explained, use only the keyboard, moderate, and all of it in Dutch (DESIGN.md sections 5, 6, 12)."""
+mistake explained, use only the keyboard, moderate, and all of it in Dutch (DESIGN.md sections 5, 6, 12).
+With scripts on, the form posts through the API and its answer appears without a reload (embed.js)."""
 
 import re
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.browsing import HELD_NOTICE, POST_PATH, open_tab
+from tests.browser.browsing import HELD_NOTICE, POST_PATH, open_tab, post_in_place
 
 pytestmark = pytest.mark.browser
 
@@ -58,7 +59,7 @@ def test_a_reader_posts_a_comment_and_lands_on_its_held_notice(tab, new_tab):
     tab.goto(POST_PATH)
     text = "Does the effect on NMDA receptors explain the dissociation?"
     fill_form(page, comment=text, author="Ann Reader", email="ann@example.org", url="https://ann.example.org/")
-    submit(page)
+    post_in_place(page)
 
     assert page.url == tab.server.post_url
     held = page.locator("li.comment", has_text=text)
@@ -98,7 +99,7 @@ def test_reply_with_javascript_moves_the_form_and_cancel_puts_it_back(tab, appro
     page.get_by_role("link", name="Reply to Grace Hopper", exact=True).click()
     text = "About eight hours for the mood effects, if I remember the paper."
     fill_form(page, comment=text, author="Alan Turing", email="alan@example.org")
-    submit(page)
+    post_in_place(page)
     reply = page.locator(f"#comment-{approved} > ol.children > li.comment", has_text=text)
     expect(reply.locator(".comment-awaiting-moderation")).to_have_text(HELD_NOTICE)
     tab.assert_quiet()
@@ -160,12 +161,12 @@ BAD_URL = "Please enter a web address that starts with http:// or https://."
 ], ids=["blank-name", "bad-email", "ftp-url", "two-mistakes"])
 def test_a_mistake_is_explained_beside_its_field_with_the_focus_on_the_first(tab, author, email, url, errors):
     """Mistakes the browser lets through (a name of spaces, an address without a dot in its domain, an
-    ftp link): the page comes back with each message beside its field, the input kept, the focus placed."""
+    ftp link): each message appears beside its field, the input kept, the focus placed."""
     page = tab.page
     tab.goto(POST_PATH)
     text = f"A comment with a mistake in {', '.join(errors)}."
     fill_form(page, comment=text, author=author, email=email, url=url)
-    submit(page)
+    post_in_place(page)
 
     for field, message in errors.items():
         error = page.locator(f"#{field}-error")
@@ -228,7 +229,7 @@ def test_an_admin_approves_a_held_comment_and_the_reader_sees_it(tab, new_tab):
     tab.goto(POST_PATH)
     text = "Please approve me: a question about glutamate."
     fill_form(reader, comment=text, author="Rita Reader", email="rita@example.org")
-    submit(reader)
+    post_in_place(reader)
     expect(reader.locator("li.comment", has_text=text).locator(".comment-awaiting-moderation")).to_be_visible()
 
     desk = new_tab()
@@ -280,12 +281,12 @@ def test_the_dutch_interface_end_to_end(new_tab, approved):
 
     text = "Een heldere uitleg, dank u wel."
     fill_form(page, DUTCH_FIELD_LABELS, comment=text, author="   ", email="jan@example.org")
-    submit(page, "Reactie plaatsen")
+    post_in_place(page, "Reactie plaatsen")
     expect(page.locator("#author-error")).to_have_text("Vul alstublieft de vereiste velden in.")
     assert active_element_id(page) == "author"
 
     fill_form(page, DUTCH_FIELD_LABELS, author="Jan de Vries")
-    submit(page, "Reactie plaatsen")
+    post_in_place(page, "Reactie plaatsen")
     held = page.locator("li.comment", has_text=text)
     expect(held.locator(".comment-awaiting-moderation")).to_have_text("Uw reactie is in afwachting van moderatie.")
     expect(held.locator(".comment-author")).to_have_text("Jan de Vries schreef:")
