@@ -512,7 +512,8 @@
 
   function checkbox(name, label) {
     var control = attributes(element("input"), {id: name, name: name, type: "checkbox", value: "y"});
-    return append(element("p", "comment-form-" + name), [control, attributes(element("label", "", label), {for: name})]);
+    return append(element("p", "comment-form-" + name), [control, document.createTextNode(" "),
+                                                          attributes(element("label", "", label), {for: name})]);
   }
 
   function hidden(id, name, value) {
