@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.browsing import POST_PATH, approved_comment_id, open_tab
+from tests.browser.second_origin import open_host_tab, serve_demo
 from tests.data.hostile_inputs import HOSTILE_INPUTS
 
 pytestmark = pytest.mark.browser
@@ -66,11 +67,19 @@ def as_shown(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def blog_settings():
+def demo():
+    """A static site on a second origin that embeds the thread (tests.browser.second_origin)."""
+    with serve_demo() as site:
+        yield site
+
+
+@pytest.fixture(scope="module")
+def blog_settings(demo):
     """Every comment approved at once however many links it holds, all on one page, all in one queue;
-    a comment containing HOLD_WORD waits in the pending queue and on the dashboard."""
+    a comment containing HOLD_WORD waits in the pending queue and on the dashboard. The demo site embeds it."""
     return {"COMMENTS_MODERATION": "none", "COMMENTS_MAX_LINKS": 10_000, "COMMENTS_PER_PAGE": 10_000,
-            "COMMENTS_ADMIN_PER_PAGE": 10_000, "COMMENTS_MODERATION_WORDS": [HOLD_WORD]}
+            "COMMENTS_ADMIN_PER_PAGE": 10_000, "COMMENTS_MODERATION_WORDS": [HOLD_WORD],
+            "COMMENTS_EMBED_ORIGINS": [demo.origin]}
 
 
 @pytest.fixture(scope="module")
@@ -111,9 +120,8 @@ def assert_nothing_ran(tab):
     tab.assert_quiet()
 
 
-def test_every_hostile_comment_is_shown_inert_on_one_page(tab, stored):
-    page = tab.page
-    tab.goto(POST_PATH)
+def assert_shown_inert(page, stored):
+    """Every stored comment is on the page, its name as text in one element, nothing active in its text."""
     shown = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll("li.comment")].map(
         (item) => [item.id.replace("comment-", ""), {
             author: item.querySelector(".comment-author .fn, .comment-author .url").textContent,
@@ -129,8 +137,24 @@ def test_every_hostile_comment_is_shown_inert_on_one_page(tab, stored):
         assert on_page["active"] == 0 and on_page["handlers"] == 0, payload
         assert on_page["author"] == as_shown(name_of(payload)), payload
         assert on_page["authorMarkup"] == 1, f"the name {name_of(payload)!r} is text in one element"
+
+
+def test_every_hostile_comment_is_shown_inert_on_one_page(tab, stored):
+    page = tab.page
+    tab.goto(POST_PATH)
+    assert_shown_inert(page, stored)
     assert page.locator("script").count() == 4, "the page's own reply.js, form-stamp.js, embed.js and JSON-LD only"
     assert_nothing_ran(tab)
+
+
+def test_every_hostile_comment_is_shown_inert_on_another_site(browser, blog, demo, stored):
+    """embed.js builds the same thread from the API's JSON, on a page under a strict CSP."""
+    demo.blog_url = blog.url
+    with open_host_tab(browser, blog, demo) as host:
+        host.open()
+        expect(host.page.locator("#commentform")).to_be_visible()
+        assert_shown_inert(host.page, stored)
+        assert_nothing_ran(host)
 
 
 def test_reply_titles_show_hostile_names_as_text(tab, stored):
