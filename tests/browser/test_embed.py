@@ -333,7 +333,9 @@ def test_an_origin_the_blog_does_not_list_gets_no_thread(browser, blog, sites):
         assert stranger.csp_violations == [] and stranger.script_errors == []
 
 
-def test_our_post_page_posts_through_the_api_without_a_reload(tab):
+def test_our_post_page_posts_the_form_in_the_background_without_a_reload(tab):
+    """The form's own answer, with its cookies, in place: after a reload the page is still the poster's
+    own (their comment, which no cached copy shows yet, and the box to edit it)."""
     page = tab.page
     tab.goto(POST_PATH)
     page.evaluate("window.notReloaded = true")
@@ -346,6 +348,10 @@ def test_our_post_page_posts_through_the_api_without_a_reload(tab):
     expect(page.locator(".comments-title")).to_have_text(f"{count + 1} thoughts on “{TITLE}”")
     assert page.evaluate("window.notReloaded") is True
     assert page.url == tab.server.post_url
+    expect(page.locator(".own-comments")).to_contain_text("You can edit or delete your comment")
+    page.reload()
+    expect(page.locator("ol.comment-list > li.comment", has_text=text)).to_have_count(1)
+    expect(page.locator(".own-comments")).to_contain_text("You can edit or delete your comment")
     tab.assert_quiet()
 
 

@@ -1,7 +1,8 @@
 // The comments of a page on any site: `<div id="comments" data-uri="/post/"></div>` and this script
 // (defer) show the thread and the form from the blog's JSON API (/api/v1/). On the blog's own post page
-// the same script takes over the server-rendered form#commentform, so posting needs no reload there;
-// without JavaScript that form works as it always did. Nothing inline: elements are made here, text is
+// the same script sends the server-rendered form#commentform in the background and puts the comments
+// section the server answers with in the page, so posting needs no reload there; without JavaScript that
+// form works as it always did. Nothing inline: elements are made here, text is
 // set as text, the look comes from comments.css and embed.css on the blog, so a host page's CSP stays
 // strict. The form's Reply/Cancel moves are reply.js's, the same file the blog's own pages use.
 (function () {
@@ -45,11 +46,6 @@
   };
   // The fields whose errors stand beside them, in the order the form shows them.
   var FIELDS = ["comment", "author", "email", "url"];
-  // Another site's page never sends the blog's cookies (the API reads none). On the blog's own page the
-  // requests go with the page's, on the connections the browser already has: uncredentialed ones use a
-  // pool of their own, whose connections Chromium opens ahead and leaves idle, each holding a sync
-  // gunicorn worker until it times out.
-  var credentials = "omit";
   var dates = new Intl.DateTimeFormat(language, {dateStyle: "long"});
   var times = new Intl.DateTimeFormat(language, {timeStyle: "short"});
 
@@ -98,7 +94,7 @@
 
   function request(path, options) {
     options = options || {};
-    options.credentials = credentials;
+    options.credentials = "omit";  // the API reads no cookie: another site's page lends it none
     options.mode = "cors";
     // The API's messages in the page's language, not the browser's (a safelisted header: no preflight).
     options.headers = Object.assign({"Accept-Language": language}, options.headers);
@@ -551,21 +547,19 @@
 
   // The form posts through the API: the comment, its held notice or its errors appear in place.
 
-  function takeOverForm(section, form, isOwnPage) {
+  function takeOverForm(section, form) {
     var token = null;
     var sending = false;
 
     // A token for this origin from the API, with a form stamp of this moment (the form-time trap counts
-    // from it). On the blog's page form-stamp.js renews the form's stamp; elsewhere this is its only one.
-    function fetchToken(isStampNeeded) {
+    // from it): the form's only one.
+    function fetchToken() {
       if (!token) {
         token = request("token", {cache: "no-store"}).then(function (answer) {
           if (answer.status !== 200) {
             throw new Error("no token");
           }
-          if (isStampNeeded) {
-            form.elements.issued.value = answer.data.issued;
-          }
+          form.elements.issued.value = answer.data.issued;
           return answer.data.token;
         });
         token.catch(function () {
@@ -577,7 +571,7 @@
 
     form.addEventListener("focusin", function first() {
       form.removeEventListener("focusin", first);
-      fetchToken(!isOwnPage);
+      fetchToken();
     });
 
     function cancelReply() {
@@ -620,7 +614,7 @@
       sending = true;
       form.setAttribute("aria-busy", "true");
       clearErrors(form);
-      return fetchToken(!isOwnPage).then(function (apiToken) {
+      return fetchToken().then(function (apiToken) {
         sent.token = apiToken;
         sent.issued = elements.issued.value;
         return request(threadPath(section.dataset.uri), {
@@ -634,16 +628,12 @@
           if (errors.form) {
             // An expired token, or a stamp too vague to judge: the next try gets fresh ones.
             token = null;
-            fetchToken(true);
+            fetchToken();
           }
           showErrors(form, errors);
         }
       }, function () {
-        if (isOwnPage) {
-          form.submit();  // the API is out of reach: the form's own way still takes the comment
-        } else {
-          showAlert(form, text.unsent);
-        }
+        showAlert(form, text.unsent);
       }).then(finish, function (error) {
         finish();
         throw error;
@@ -656,10 +646,6 @@
     }
 
     form.addEventListener("submit", function (event) {
-      // Only the server's answer to the form can set the cookie that remembers a reader's details.
-      if (isOwnPage && form.elements.remember && form.elements.remember.checked) {
-        return;
-      }
       event.preventDefault();
       if (!sending) {
         send();
@@ -667,17 +653,70 @@
     });
   }
 
-  // The blog's own page: the server rendered the thread and the form; this script only takes the form over
-  // (and offers edits of comments posted through it this session).
+  // The blog's own page: the form is the server's, and so is every answer to it. The form goes in the
+  // background, and the comments section of the page the server answers with (the page its 303 leads to,
+  // or the form again with its messages) takes this one's place: the same cookies (a held comment,
+  // remembered details, the edit window), the same page a reload would show, without the reload.
   function enhancePage(section) {
-    credentials = "same-origin";
-    var form = document.getElementById("commentform");
-    if (form) {
-      takeOverForm(section, form, true);
+    var form = section.querySelector("#commentform");
+    if (!form || !window.DOMParser) {
+      return;
     }
-    Array.prototype.forEach.call(section.querySelectorAll("li.comment"), function (item) {
-      addOwnActions(item, item.id.replace("comment-", ""));
+    var sending = false;
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (sending) {
+        return;
+      }
+      sending = true;
+      form.setAttribute("aria-busy", "true");
+      var known = commentIds(document);
+      fetch(form.action, {
+        method: "POST", body: new URLSearchParams(new FormData(form)), credentials: "same-origin"
+      }).then(function (response) {
+        return response.text().then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("comments-thread");
+          if (!fresh) {
+            throw new Error("no comments section in the answer");
+          }
+          return {url: response.url, section: document.importNode(fresh, true)};
+        });
+      }).then(function (answer) {
+        section.replaceWith(answer.section);
+        if (answer.url.split("#")[0] !== window.location.href.split("#")[0]) {
+          window.history.replaceState(null, "", answer.url);  // another page of comments
+        }
+        enhancePage(answer.section);
+        land(answer.section, known);
+      }, function () {
+        form.submit();  // an error page, or no answer: the browser's own way shows what the server says
+      });
     });
+  }
+
+  function commentIds(root) {
+    return Array.prototype.map.call(root.querySelectorAll("li.comment[id]"), function (item) {
+      return item.id;
+    });
+  }
+
+  // Where the reader's eyes go after the answer: their new comment, else the form's message or first wrong field.
+  function land(section, known) {
+    var fresh = commentIds(section).filter(function (id) {
+      return known.indexOf(id) < 0;
+    });
+    var item = fresh.length && document.getElementById(fresh[fresh.length - 1]);
+    var target = (item && item.querySelector(".comment-body"))
+      || section.querySelector("#commentform [role=alert], #commentform .form-error, #commentform [aria-invalid=true]")
+      || section.querySelector("#commentform");
+    if (!target) {
+      return;
+    }
+    if (!target.matches("input, textarea")) {
+      target.setAttribute("tabindex", "-1");
+    }
+    target.scrollIntoView({block: "center"});
+    target.focus({preventScroll: true});
   }
 
   function loadStylesheet(name) {
