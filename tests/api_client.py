@@ -1,10 +1,12 @@
 """A page (of our own origin or another) using the comments' JSON API. Every answer is checked against its
 JSON Schema (blog/comments/schemas/), for what every API answer promises (nosniff, no cookie, no wildcard
-origin, no credentials) and for any trace of the privacy tests' canary email; every body posted through
-``post`` is checked against the request's schema."""
+origin, no credentials), for any trace of the privacy tests' canary email, and for avatars that another
+origin can load and that give no email away; every body posted through ``post`` is checked against
+the request's schema."""
 
 import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
@@ -46,6 +48,7 @@ class ApiClient:
         self.client = client
         self.origin = origin
         self.language = language
+        self.avatars_checked = set()
 
     def request(self, method: str, path: str, headers=None, **options):
         sent = {**({"Origin": self.origin} if self.origin else {}),
@@ -53,7 +56,21 @@ class ApiClient:
         with self.client.open(path, method=method, headers=sent, **options) as response:
             response.get_data()
         check_answer(method, path, response)
+        self.check_avatars(response)
         return response
+
+    def check_avatars(self, response):
+        """Each avatar an answer names is an absolute URL of this site's, whose SVG loads (from any origin:
+        an image needs no CORS) and, like its URL, holds no trace of the email (checked once per URL)."""
+        if response.mimetype != "application/json" or response.status_code >= 300:
+            return
+        for url in set(avatars_in(response.get_json())) - self.avatars_checked:
+            parts = urlsplit(url)
+            assert parts.scheme in ("http", "https") and parts.netloc, url
+            with self.client.get(parts.path, headers={"Origin": self.origin} if self.origin else {}) as image:
+                assert image.status_code == 200 and image.mimetype == "image/svg+xml", url
+                assert_no_email(image, f"the avatar {url}")
+            self.avatars_checked.add(url)
 
     def token(self) -> dict:
         response = self.request("GET", "/api/v1/token")
@@ -80,6 +97,17 @@ class ApiClient:
         """Post any body, as a bot would."""
         return self.request("POST", "/api/v1/threads/comments", headers=headers, query_string={"uri": uri},
                             data=data, content_type=content_type)
+
+
+def avatars_in(answer) -> list[str]:
+    """The avatar of every comment an answer holds, replies included."""
+    comments = answer.get("comments") or ([answer["comment"]] if "comment" in answer else [])
+    found = []
+    while comments:
+        comment = comments.pop()
+        found.append(comment["avatar"])
+        comments.extend(comment["replies"])
+    return found
 
 
 def check_answer(method: str, path: str, response):

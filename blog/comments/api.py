@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Unsup
 from werkzeug.http import parse_options_header
 
 from blog.comments.api_tokens import issue_api_token
+from blog.comments.avatars import avatar_url
 from blog.comments.cors import add_cors_headers, is_allowed, is_listed, preflight, request_origin
 from blog.comments.embedded_threads import EmbeddedThread, find_thread, new_thread
 from blog.comments.forms import FORBIDDEN_CHARACTERS, ApiCommentForm
@@ -313,8 +314,8 @@ def form_data(body: dict) -> tuple[MultiDict, dict]:
 
 
 def comment_json(comment, replies=()) -> dict:
-    """A comment (a row of the page's or a Comment) as the API shows it: never its email, IP, browser,
-    status reason or raw text."""
+    """A comment (a row of the page's or a Comment) as the API shows it: never its email (its avatar is
+    named by a keyed hash no one can test a guess against), IP, browser, status reason or raw text."""
     return {
         "id": comment.id,
         "parent": comment.parent_id,
@@ -323,5 +324,6 @@ def comment_json(comment, replies=()) -> dict:
         "html": comment.body_html,
         "created": comment.created_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "depth": comment.depth,
+        "avatar": avatar_url(comment.email, external=True),
         "replies": [comment_json(node.row, node.children) for node in replies],
     }

@@ -1,6 +1,8 @@
 """The JSON API's read side (README "JSON API"): a page's thread and counts as the post page shows them,
 the token, CORS and preflight, errors as JSON; every answer checked against its schema (tests.api_client)."""
 
+import re
+
 import pytest
 from sqlalchemy import event
 
@@ -10,7 +12,7 @@ from blog.posts.models import Post, PostStatus
 from blog.sanitize import COMMENT_TAGS
 from tests.api_client import STATIC_ORIGIN, ApiClient, check_schema
 from tests.comments.test_hostile_pages import assert_allowlisted
-from tests.comments.test_privacy import CANARY_MIXED_CASE
+from tests.comments.test_privacy import AVATAR, CANARY, CANARY_MIXED_CASE
 from tests.data.hostile_inputs import HOSTILE_INPUTS
 from tests.factories import make_admin
 from tests.pages import descendants, parse_fragment
@@ -66,6 +68,25 @@ def test_a_thread_is_the_approved_tree_as_the_page_shows_it(matrix_blog):
     assert top["replies"][0]["url"] is None
     text = response.get_data(as_text=True)
     assert "203.0.113.9" not in text and "Probe/1" not in text and "Held" not in text and "Spam" not in text
+
+
+def test_each_comment_has_the_pages_avatar_as_an_absolute_url_another_origin_can_load(make_blog):
+    """The URL names the identicon by its keyed hash, never a hash of the email (and, for every answer of
+    these tests, the SVG loads and holds no trace of the email either: ApiClient.check_avatars)."""
+    blog = make_blog(**EMBEDDING)
+    first = blog.add(email=CANARY_MIXED_CASE, body_raw="Top")
+    blog.add(parent=first, email=CANARY, body_raw="The same commenter, typed otherwise")
+    blog.add(email="someone.else@example.org", body_raw="Another commenter")
+    comments = api(blog, STATIC_ORIGIN).thread("/hello/").get_json()["comments"]
+    [own_avatar, other_avatar] = [comment["avatar"] for comment in comments]
+    assert comments[0]["replies"][0]["avatar"] == own_avatar != other_avatar
+    assert re.fullmatch(r"http://localhost/comments/avatar/[0-9a-f]{32}\.svg", own_avatar)
+    page_avatars = AVATAR.findall(blog.get("/hello/").get_data(as_text=True))
+    assert {f"http://localhost{path}" for path in page_avatars} == {own_avatar, other_avatar}
+
+    blog.app.config["COMMENTS_SITE_URL"] = "https://blog.example.org"
+    posted = api(blog, STATIC_ORIGIN).post(email=CANARY).get_json()["comment"]
+    assert posted["avatar"] == own_avatar.replace("http://localhost", "https://blog.example.org")
 
 
 def test_a_thread_is_paginated_like_the_page(make_blog):
