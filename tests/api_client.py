@@ -1,10 +1,11 @@
 """A page (of our own origin or another) using the comments' JSON API. Every answer is checked against its
 JSON Schema (blog/comments/schemas/), for what every API answer promises (nosniff, no cookie, no wildcard
 origin, no credentials), for any trace of the privacy tests' canary email, and for avatars that another
-origin can load and that give no email away; every body posted through ``post`` is checked against
-the request's schema."""
+origin can load and that give no email away; every body sent through ``post`` and ``edit`` is checked
+against the request's schema."""
 
 import json
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,6 +19,8 @@ SCHEMA_FOLDER = Path(blog.comments.__file__).parent / "schemas"
 SCHEMAS = {path.stem: json.loads(path.read_text()) for path in SCHEMA_FOLDER.glob("*.json")}
 REGISTRY = Registry().with_resources((schema["$id"], Resource.from_contents(schema)) for schema in SCHEMAS.values())
 STATIC_ORIGIN = "https://static.example.org"
+EDIT_TOKEN_HEADER = "X-Comments-Edit-Token"
+COMMENT_PATH = re.compile(r"/api/v1/comments/[^/]+")
 
 
 def check_schema(name: str, instance):
@@ -35,6 +38,8 @@ def schema_of(method: str, path: str, status: int) -> str | None:
     if status >= 400:
         return "errors-response"
     path = path.partition("?")[0]
+    if method == "PUT" and COMMENT_PATH.fullmatch(path):
+        return "comment-edited-response"
     return {("GET", "/api/v1/token"): "token-response", ("GET", "/api/v1/threads/comments"): "thread-response",
             ("GET", "/api/v1/counts"): "counts-response",
             ("POST", "/api/v1/threads/comments"): "comment-posted-response"}[method, path]
@@ -97,6 +102,24 @@ class ApiClient:
         """Post any body, as a bot would."""
         return self.request("POST", "/api/v1/threads/comments", headers=headers, query_string={"uri": uri},
                             data=data, content_type=content_type)
+
+    def edit(self, comment_id, text, edit_token: str | None):
+        """Change a comment's text with its edit token (None: no token header)."""
+        body = {"comment": text}
+        check_schema("comment-edit-request", body)
+        return self.edit_raw(comment_id, json.dumps(body), edit_token)
+
+    def edit_raw(self, comment_id, data, edit_token: str | None, content_type="application/json", headers=None):
+        """PUT any body, as a bot would."""
+        return self.request("PUT", f"/api/v1/comments/{comment_id}", data=data, content_type=content_type,
+                            headers={**edit_token_header(edit_token), **(headers or {})})
+
+    def delete(self, comment_id, edit_token: str | None):
+        return self.request("DELETE", f"/api/v1/comments/{comment_id}", headers=edit_token_header(edit_token))
+
+
+def edit_token_header(edit_token: str | None) -> dict:
+    return {EDIT_TOKEN_HEADER: edit_token} if edit_token is not None else {}
 
 
 def avatars_in(answer) -> list[str]:

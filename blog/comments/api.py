@@ -1,15 +1,17 @@
-"""The JSON API (/api/v1/): a page's thread, comment counts for a listing, and posting a comment, for the
-embed script on our pages and on any origin in COMMENTS_EMBED_ORIGINS (README, "JSON API").
+"""The JSON API (/api/v1/): a page's thread, comment counts for a listing, posting a comment, and its
+poster's own edit and delete, for the embed script on our pages and on any origin in COMMENTS_EMBED_ORIGINS
+(README, "JSON API").
 
 Its answers are the pages' own: the same statements and pagination (blog.comments.section), the same form
-and posting flow (blog.comments.forms, blog.comments.submission), so the same limits, traps, moderation and
-signals. It reads and sets no cookie: the write endpoints ask for the API's own token instead
-(blog.comments.api_tokens), and a browser lends no authority of its reader's to another site's page.
-Schemas of every request and answer are in blog/comments/schemas/.
+and posting flow (blog.comments.forms, blog.comments.submission), the same edit window
+(blog.comments.own_edits), so the same limits, traps, moderation and signals. It reads and sets no cookie:
+posting asks for the API's own token instead (blog.comments.api_tokens), an edit or delete for the edit
+token the post's answer gave its poster, and a browser lends no authority of its reader's to another
+site's page. Schemas of every request and answer are in blog/comments/schemas/.
 """
 
 import json
-from datetime import timezone
+from datetime import datetime, timezone
 from urllib.parse import urljoin
 
 from flask import Blueprint, current_app, request
@@ -23,6 +25,9 @@ from blog.comments.avatars import avatar_url
 from blog.comments.cors import add_cors_headers, is_allowed, is_listed, preflight, request_origin
 from blog.comments.embedded_threads import EmbeddedThread, find_thread, new_thread
 from blog.comments.forms import FORBIDDEN_CHARACTERS, ApiCommentForm
+from blog.comments.guard import Refusal
+from blog.comments.models import Comment
+from blog.comments.own_edits import apply_own_edit, delete_own, edit_token, edit_until, own_comment, window_seconds
 from blog.comments.page_cache import cacheable
 from blog.comments.section import (
     ThreadPagination,
@@ -33,11 +38,12 @@ from blog.comments.section import (
     page_url,
     requested_page,
 )
+from blog.comments.signals import commit_and_send
 from blog.comments.submission import is_open, post_comment
 from blog.comments.target import CommentTarget
 from blog.comments.timing import issue_form_stamp
 from blog.comments.translation import gettext as _
-from blog.extensions import begin_reading, db
+from blog.extensions import ID_MAX, begin_reading, db
 
 bp = Blueprint("comments_api", __name__, url_prefix="/api/v1")
 
@@ -50,6 +56,8 @@ TEXT_FIELDS = {"author": "author", "email": "email", "url": "url", "comment": "c
 # Where a form field's errors are answered: the token's stand for the whole form.
 ERROR_KEYS = {"csrf_token": "form"}
 TOKEN_HEADER = "X-Comments-Token"
+# The header an edit or delete carries its comment's edit token in (the post's answer gave it).
+EDIT_TOKEN_HEADER = "X-Comments-Edit-Token"
 
 
 def takes_json(view):
@@ -203,16 +211,57 @@ def submit():
             response.headers["Retry-After"] = str(outcome.refusal.retry_after)
         return response
     comment = outcome.comment
+    # Every comment taken gets its edit token, a bot's spam too (which no token lets anyone change): an
+    # answer without one would tell the bot what became of its comment.
+    response = current_app.json.response({**comment_answer(comment), **own_edit_json(comment)})
     if comment.is_approved:
-        response = current_app.json.response({"status": "approved", "comment": comment_json(comment)})
         response.status_code = 201
         response.headers["Location"] = urljoin(request.host_url, page_url(target, comment_page(comment))) + \
             f"#comment-{comment.id}"
-        return response
-    response = current_app.json.response({"status": "held", "message": _("Your comment is awaiting moderation."),
-                                          "comment": comment_json(comment)})
-    response.status_code = 202
+    else:
+        response.status_code = 202
     return response
+
+
+@bp.put("/comments/<int:comment_id>")
+@takes_json
+def edit(comment_id):
+    """A commenter's change to their own comment within its window, proven by its edit token: 200 with the
+    comment as it now is, "held" when the change sent it back to moderation; 403 without the proof or
+    after the window; 400 with the text's errors, nothing changed."""
+    origin_refusal = edit_origin_refused()
+    if origin_refusal is not None:
+        return origin_refusal
+    body = json_body()
+    if body is None:
+        return errors(400, body=_("The request body must be a JSON object, in UTF-8."))
+    text = body.get("comment")
+    if text is not None and not isinstance(text, str):
+        return errors(400, comment=_("This field must be text."))
+    comment = proven_comment(comment_id)
+    if isinstance(comment, Refusal):
+        return errors(comment.status, form=comment.message)
+    text_errors = apply_own_edit(comment, text or "")  # none, or null, is an empty text
+    if text_errors:
+        return errors(400, comment=text_errors)
+    commit_and_send()
+    return comment_answer(comment)
+
+
+@bp.delete("/comments/<int:comment_id>")
+@takes_json
+def delete(comment_id):
+    """A commenter's own comment, to the trash within its window, proven by its edit token: 204; 403
+    without the proof or after the window."""
+    origin_refusal = edit_origin_refused()
+    if origin_refusal is not None:
+        return origin_refusal
+    comment = proven_comment(comment_id)
+    if isinstance(comment, Refusal):
+        return errors(comment.status, form=comment.message)
+    delete_own(comment)
+    commit_and_send()
+    return current_app.response_class(status=204)
 
 
 @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
@@ -313,6 +362,44 @@ def form_data(body: dict) -> tuple[MultiDict, dict]:
     return formdata, type_errors
 
 
+def edit_origin_refused():
+    """403 for an edit or delete from an origin that may not use the API, else None. The edit token
+    alone proves the comment the bearer's; the origin check keeps a token that leaked (a page's script,
+    an extension, a log) from being used by a page of any origin a browser shows."""
+    return None if is_allowed(request_origin()) else origin_refused()
+
+
+def proven_comment(comment_id: int) -> Comment | Refusal:
+    """The comment the request's edit token proves its bearer's, within its window; else why not (404 for
+    a number no row has)."""
+    # Checked here, not by the rule (URL_ID): Werkzeug answers a converter's refusal while routing, before
+    # any blueprint's error handler, so with the host's HTML page instead of the API's JSON.
+    if not 0 < comment_id <= ID_MAX:
+        raise NotFound()
+    return own_comment(request.headers.get(EDIT_TOKEN_HEADER), comment_id)
+
+
+def comment_answer(comment: Comment) -> dict:
+    """What became of a comment its poster sent: approved, or held (the notice with it) for anything else,
+    spam and trash too, so a bot learns nothing."""
+    if comment.is_approved:
+        return {"status": "approved", "comment": comment_json(comment)}
+    return {"status": "held", "message": _("Your comment is awaiting moderation."), "comment": comment_json(comment)}
+
+
+def own_edit_json(comment: Comment) -> dict:
+    """The edit token of a comment just taken and the end of its window, for its poster alone; nothing
+    while COMMENTS_EDIT_WINDOW_SECONDS is 0."""
+    if not window_seconds():
+        return {}
+    return {"edit_token": edit_token(comment), "edit_until": utc_stamp(edit_until(comment))}
+
+
+def utc_stamp(moment: datetime) -> str:
+    """A moment as the API writes it: ISO 8601 in UTC to the second, "2026-12-03T17:00:00Z"."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def comment_json(comment, replies=()) -> dict:
     """A comment (a row of the page's or a Comment) as the API shows it: never its email (its avatar is
     named by a keyed hash no one can test a guess against), IP, browser, status reason or raw text."""
@@ -322,7 +409,7 @@ def comment_json(comment, replies=()) -> dict:
         "author": comment.author,
         "url": comment.url or None,
         "html": comment.body_html,
-        "created": comment.created_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created": utc_stamp(comment.created_at),
         "depth": comment.depth,
         "avatar": avatar_url(comment.email, external=True),
         "replies": [comment_json(node.row, node.children) for node in replies],
