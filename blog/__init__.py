@@ -23,7 +23,7 @@ def create_app(test_config=None, instance_path=None):
     from blog.config import load_config
     from blog.database import init_database, render_migration_type
     from blog.errors import register_error_handlers
-    from blog.extensions import csrf, db, login_manager, migrate
+    from blog.extensions import csrf, db, login_manager, migrate, redis_store
     from blog.i18n import init_i18n
     from blog.posts.feeds import bp as feeds_bp
     from blog.posts.views import bp as posts_bp
@@ -46,6 +46,7 @@ def create_app(test_config=None, instance_path=None):
     login_manager.init_app(app)
     app.session_interface = SessionInterface()
     init_database(app)
+    redis_store.init_app(app)
     init_i18n(app)
     app.config.setdefault("COMMENTS_SITE_URL", app.config["BLOG_URL"])
     app.config.setdefault("COMMENTS_SITE_TITLE", app.config["BLOG_TITLE"])

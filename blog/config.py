@@ -43,6 +43,13 @@ class DefaultConfig:
     SESSION_COOKIE_SAMESITE = "Lax"
     # Static files may be kept a year: their URLs carry a digest of the file (blog/assets.py).
     SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600
+    # Redis for what every worker and host shares and soon forgets (flood marks, failed sign-ins, threads'
+    # versions), e.g. "redis://127.0.0.1:6379/0"; None: all of it lives in the database.
+    REDIS_URL = None
+    # Put before every key the blog keeps in Redis, so sites can share one server.
+    REDIS_KEY_PREFIX = "blog:"
+    # After Redis fails to answer, the database alone serves for this long before Redis is tried again.
+    REDIS_RETRY_SECONDS = 5
     # Dates are shown in UTC unless an instance sets its own zone.
     BABEL_DEFAULT_TIMEZONE = "UTC"
 

@@ -1,18 +1,24 @@
 """Third-party extensions, unbound: ``create_app`` binds them with ``init_app``.
 
 This module imports nothing from ``blog`` so that any part of the package, the
-comments plugin included, can take ``db`` from here without an import cycle.
+comments plugin included, can take ``db`` (and ``redis_store``) from here without an import cycle.
 """
 
 from datetime import datetime, timezone
 from functools import lru_cache
+from threading import Lock
+from time import monotonic
 
+import redis
 from babel.support import Translations
+from flask import current_app
 from flask_babel import Babel, get_locale
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect, FlaskForm
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import DateTime, MetaData, Text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, registry
@@ -112,3 +118,90 @@ class Form(FlaskForm):
 @lru_cache(maxsize=None)
 def _wtforms_translations(locale: str) -> Translations:
     return Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+# What RedisStore.run answers instead of a result when Redis is not configured or not answering.
+OFFLINE = object()
+# Seconds Redis has to answer (and to connect) before the request goes on without it: on loopback or a
+# LAN it answers in a millisecond, and a request must not hang on it.
+REDIS_TIMEOUT_SECONDS = 0.5
+
+
+class RedisStore:
+    """Redis, when ``REDIS_URL`` is set: what every worker and host shares and soon forgets (flood marks,
+    failed sign-ins, threads' versions), for the plugin and the blog alike.
+
+    Every use goes through ``run`` or ``run_script``, which answer ``OFFLINE`` instead of raising when
+    Redis is not configured or does not answer, and each caller then does what it does without Redis,
+    from the database. An outage is logged once, when it begins; for REDIS_RETRY_SECONDS after a failure
+    Redis is not even tried (no request waits for a timeout again), then the next request tries it, and
+    the first answer ends the outage, logged too.
+    """
+
+    def init_app(self, app):
+        url = app.config["REDIS_URL"]
+        app.extensions["redis"] = _RedisConnection(
+            url, app.config["REDIS_KEY_PREFIX"], app.config["REDIS_RETRY_SECONDS"], app.logger) if url else None
+
+    def is_configured(self) -> bool:
+        return current_app.extensions.get("redis") is not None
+
+    def key(self, name: str) -> str:
+        """The name of a key of this site (REDIS_KEY_PREFIX before ``name``)."""
+        return current_app.extensions["redis"].prefix + name
+
+    def run(self, operation):
+        """``operation(client)``'s answer, or OFFLINE."""
+        connection = current_app.extensions.get("redis")
+        return OFFLINE if connection is None else connection.run(operation)
+
+    def run_script(self, source: str, keys: list[str], args: list) -> object:
+        """The answer of the Lua script ``source`` (run by its digest, loaded when Redis lacks it), or OFFLINE."""
+        connection = current_app.extensions.get("redis")
+        return OFFLINE if connection is None else connection.run(
+            lambda client: connection.script(source)(keys=keys, args=args, client=client))
+
+
+class _RedisConnection:
+    """One app's Redis client (a pool of connections, which redis-py reopens after a fork) and what it
+    knows of an outage."""
+
+    def __init__(self, url: str, prefix: str, retry_seconds: float, logger):
+        # One quick retry, on a new connection: a connection the pool kept across a Redis restart is
+        # dead, and fails once before a new one answers. redis-py's default backs off for seconds.
+        self.client = redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT_SECONDS,
+                                           socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                                           retry=Retry(NoBackoff(), 1))
+        self.prefix = prefix
+        self._retry_seconds = retry_seconds
+        self._logger = logger
+        self._scripts = {}
+        self._lock = Lock()
+        self._retry_at = None  # during an outage: when Redis is tried again
+
+    def script(self, source: str):
+        if source not in self._scripts:
+            self._scripts[source] = self.client.register_script(source)
+        return self._scripts[source]
+
+    def run(self, operation):
+        retry_at = self._retry_at
+        if retry_at is not None and monotonic() < retry_at:
+            return OFFLINE
+        try:
+            answer = operation(self.client)
+        except redis.RedisError as error:
+            with self._lock:
+                if self._retry_at is None:
+                    self._logger.warning("Redis does not answer (%s): using the database until it does", error)
+                self._retry_at = monotonic() + self._retry_seconds
+            return OFFLINE
+        if retry_at is not None:
+            with self._lock:
+                if self._retry_at is not None:
+                    self._retry_at = None
+                    self._logger.info("Redis answers again: using it again")
+        return answer
+
+
+redis_store = RedisStore()

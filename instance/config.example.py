@@ -11,6 +11,10 @@ BLOG_URL = "https://blog.example.org"
 # SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://blog:secret@127.0.0.1/blog"
 # SQLALCHEMY_DATABASE_URI = "mysql+pymysql://blog:secret@127.0.0.1/blog?charset=utf8mb4"
 
+# Several workers or hosts share flood marks, failed sign-ins and threads' versions through Redis when
+# it is given (else the database holds them):
+# REDIS_URL = "redis://127.0.0.1:6379/0"
+
 # Behind one reverse proxy (nginx) that sets X-Forwarded-For and X-Forwarded-Proto:
 # PROXY_FIX_X_FOR = 1
 # PROXY_FIX_X_PROTO = 1
