@@ -23,7 +23,7 @@ from flask_babel import get_locale
 
 from blog.comments.section import is_own_request, requested_page, section_state
 from blog.comments.submission import is_open
-from blog.comments.thread_cache import VersionedCache, thread_version
+from blog.comments.thread_cache import VersionedCache, is_current, thread_version
 from blog.comments.timing import current_window
 
 
@@ -46,13 +46,16 @@ def serve_target_page(target, version, render, thread: int | None = None):
         return _shared(render().encode())
     key = (target.key, target.url, target.title, is_open(target), requested_page(), str(get_locale()),
            request.host_url, version)
-    if thread is None:
+    is_hosts = thread is not None  # read by the host with its own row: this transaction's
+    if not is_hosts:
         thread = thread_version(target.key)  # read before rendering, so a change in between shows next time
     versions = (thread, current_window())
     kept = rendered_pages().get(key, versions)
     if kept is None:
+        is_keepable = is_hosts or is_current(target.key, thread)
+        section_state().thread_versions[target.key] = (thread, is_keepable)
         html = render()
-        if section_state().is_personal:  # not without a cookie; but what might be personal is never kept
+        if section_state().is_personal or not is_keepable:  # what might be personal is never kept
             return make_response(html)
         body = html.encode()
         kept = (body, _digest(body))
@@ -68,10 +71,12 @@ def serve_thread_feed(target, render):
     thread = thread_version(target.key)
     kept = rendered_pages().get(key, thread)
     if kept is None:
+        is_keepable = is_current(target.key, thread)
         response = render()
         body = response.get_data()
         kept = (body, response.mimetype, _digest(body))
-        rendered_pages().put(key, thread, kept, size=len(body))
+        if is_keepable:
+            rendered_pages().put(key, thread, kept, size=len(body))
     body, mimetype, etag = kept
     return cacheable(current_app.response_class(body, mimetype=mimetype), etag)
 

@@ -27,7 +27,7 @@ from blog.comments.models import (
 from blog.comments.own_edits import own_comments_on
 from blog.comments.submission import is_open
 from blog.comments.target import CommentTarget
-from blog.comments.thread_cache import rendered_threads, thread_version
+from blog.comments.thread_cache import is_current, rendered_threads, thread_version
 from blog.comments.timing import current_window, issue_form_stamp, issue_window_stamp, read_form_stamp
 from blog.extensions import db
 
@@ -53,6 +53,10 @@ class SectionState:
     """Whether it is this browser's own: set by the renderer, read by serve_target_page and mark_personal_responses."""
     is_public: bool = False
     """Whether serve_target_page answered it as the page every reader shares, with headers for any cache."""
+    thread_versions: dict = field(default_factory=dict)
+    """Target key → (version, whether a rendering may be kept under it, thread_cache.is_current): the
+    thread's version a page is rendered to be kept under, set by serve_target_page, so the thread in it is
+    looked up and kept under the same one (Redis's copy and the database's may differ for a moment)."""
 
 
 # Where a request's SectionState is kept, on ``flask.g``.
@@ -137,11 +141,15 @@ def render_comments_section(target: CommentTarget, form: CommentForm | None = No
         thread_html = render_thread(target, page, is_target_open, held_ids)
     else:
         key = (target.key, target.url, target.title, page, str(get_locale()), is_target_open)
-        version = thread_version(target.key)  # read before the comments, so a change in between shows next time
+        given = section_state().thread_versions.get(target.key)
+        # read before the comments, so a change in between shows next time
+        version = given[0] if given else thread_version(target.key)
         thread_html = rendered_threads().get(key, version)
         if thread_html is None:
+            is_keepable = given[1] if given else is_current(target.key, version)
             thread_html = render_thread(target, page, is_target_open)
-            rendered_threads().put(key, version, thread_html)
+            if is_keepable:
+                rendered_threads().put(key, version, thread_html)
 
     remembered = remembered_author()
     # What this browser alone may see (its held comments, its own details, the form it sent) must not

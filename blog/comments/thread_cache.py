@@ -8,23 +8,52 @@ the same transaction, so every worker sees it on its very next request, whicheve
 Whatever writes comments calls ``touch_thread``; that is the rule this cache rests on.
 Only the part every reader sees alike is cached: a reader's own held comments and the form are
 never part of it.
+
+With Redis (REDIS_URL), readers look the version up there first, as the key ``thread:<target key>``,
+and the database stays the one that counts: Redis holds a copy of the database's number, not a
+counter of its own. So:
+
+- The row is bumped in the writer's transaction as without Redis, and its new number is copied to
+  Redis only after the commit (never raising it past what is committed: a reader that saw the new
+  number before the commit could render the old rows and keep them under it).
+- Redis down at that moment, or a host that cannot reach it, leaves the copy behind, never wrong
+  the other way; and every copy expires VERSION_TTL_SECONDS after it last moved, when a reader reads
+  the database again and copies it anew (only raising it, so a slow reader's older number never
+  overwrites a newer one). A copy left behind is thus stale for a bounded time, and Redis restarted
+  empty is simply a copy to make again. While Redis does not answer, readers read the database.
+- A reader keeps a rendering under Redis's number only when what its own transaction reads is at
+  least that new (``is_current``, read before the rendering): on SQLite and MariaDB a transaction
+  reads a snapshot from its first query, perhaps older than Redis's number.
 """
 
 from collections import OrderedDict
 from threading import Lock
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from blog.comments.models import ThreadVersion
-from blog.extensions import db
+from blog.extensions import OFFLINE, db, redis_store
 
 # Characters of rendered HTML each of a worker's caches keeps (a page of 50 comments is about 60,000),
 # so a site with thousands of posts and pages still fits a worker's memory budget.
 CAPACITY = 8_000_000
+# Seconds a thread's version lives in Redis after it last moved: how long a copy that missed a change
+# (Redis down just after a commit) may stay behind, and how often an unchanged thread's is read again.
+VERSION_TTL_SECONDS = 60
+# Where the versions to copy to Redis after the commit wait, in ``Session.info``.
+_TOUCHED = "comments.threads_touched"
+# KEYS[1] set to ARGV[1] for ARGV[2] seconds, unless it holds that number or a greater one already.
+_RAISE_IN_REDIS = """
+local kept = tonumber(redis.call('GET', KEYS[1]))
+if not kept or kept < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+end
+"""
 
 
 # Every view of a page runs this; built once, and run on the session's connection (in its transaction)
@@ -33,7 +62,32 @@ _VERSION = select(ThreadVersion.version).where(ThreadVersion.target_key == bindp
 
 
 def thread_version(target_key: str) -> int:
+    """The version to look the thread's kept renderings up under: Redis's copy when it has one, else
+    the database's (then copied to Redis for the readers to come)."""
+    if not redis_store.is_configured():
+        return _database_version(target_key)
+    key = redis_store.key(f"thread:{target_key}")
+    kept = redis_store.run(lambda client: client.get(key))
+    if kept is not None and kept is not OFFLINE:
+        return int(kept)
+    version = _database_version(target_key)
+    if kept is None:
+        _copy_to_redis(key, version)
+    return version
+
+
+def is_current(target_key: str, version: int) -> bool:
+    """Whether what this transaction reads of the thread is at least at ``version``, so a rendering read
+    from now on may be kept under it. Always, without Redis: the version was read in this transaction."""
+    return not redis_store.is_configured() or _database_version(target_key) >= version
+
+
+def _database_version(target_key: str) -> int:
     return db.session.connection().execute(_VERSION, {"target_key": target_key}).scalar() or 0
+
+
+def _copy_to_redis(key: str, version: int):
+    redis_store.run_script(_RAISE_IN_REDIS, [key], [version, VERSION_TTL_SECONDS])
 
 
 def thread_version_column(target_key):
@@ -65,6 +119,20 @@ def touch_thread(target_key: str):
     touch the same thread for the first time neither collide nor deadlock."""
     connection = db.session.connection()  # the Core path: the ORM's adds nothing to a plain upsert
     connection.execute(_UPSERTS[connection.dialect.name], {"target_key": target_key})
+    if redis_store.is_configured():  # the number this transaction gave it (its row is ours until the commit)
+        db.session.info.setdefault(_TOUCHED, {})[target_key] = _database_version(target_key)
+
+
+@event.listens_for(Session, "after_commit")
+def _copy_touched_versions(session):
+    for target_key, version in session.info.pop(_TOUCHED, {}).items():
+        _copy_to_redis(redis_store.key(f"thread:{target_key}"), version)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_uncommitted_versions(session, transaction):
+    if transaction.parent is None:  # the outermost transaction ended without a commit
+        session.info.pop(_TOUCHED, None)
 
 
 class VersionedCache:
