@@ -210,3 +210,18 @@ def test_a_reader_behind_redis_keeps_nothing_under_its_number(make_site, store, 
     assert reader(app).post(comment="Second.", email="bob@example.org").status_code == 303
     assert store.get(key) == "99"
     assert "Second." in reader(app).get("/hello/feed/").get_data(as_text=True)
+
+
+def test_redis_beside_every_database(tmp_path, database_url, redis_url, prefix, store):
+    app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=database_url, REDIS_URL=redis_url, REDIS_KEY_PREFIX=prefix,
+                   COMMENTS_MODERATION="none", COMMENTS_FLOOD_SECONDS=30)
+    with app.app_context():
+        db.create_all()
+        key = f"post-{make_post(slug='hello', title='Hello').id}"
+    assert reader(app).post(comment="On every database.").status_code == 303
+    assert reader(app).post(comment="Too soon.", email="bob@example.org").status_code == 429
+    assert store.get(f"{prefix}thread:{key}") == str(version_in_database(app, key))
+    assert "On every database." in reader(app).get("/hello/feed/").get_data(as_text=True)
+    assert count(app, FloodMark.key) == 0
+    with app.app_context():
+        db.engine.dispose()
