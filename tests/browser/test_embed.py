@@ -109,7 +109,7 @@ def test_the_script_is_small_and_served_for_other_sites(blog):
         assert response.read() == EMBED_SCRIPT.read_bytes()
 
 
-def test_the_thread_shows_on_another_site(host, conversation):
+def test_the_thread_shows_on_another_site(blog, host, conversation):
     page = host.page
     thread_loaded(host)
     expect(page.locator(".comments-title")).to_have_text(f"3 thoughts on “{TITLE}”")
@@ -119,6 +119,11 @@ def test_the_thread_shows_on_another_site(host, conversation):
     expect(link).to_have_attribute("href", "https://ada.example.org/")
     expect(link).to_have_attribute("rel", "external nofollow ugc")
     expect(first.locator(":scope > article .comment-content em")).to_have_text("NMDA")
+    avatar = first.locator(":scope > article img.avatar")
+    expect(avatar).to_have_attribute("alt", "")
+    expect(avatar).to_have_attribute("src", re.compile(re.escape(blog.url) + r"/comments/avatar/[0-9a-f]{32}\.svg$"))
+    avatar.scroll_into_view_if_needed()
+    page.wait_for_function("image => image.complete && image.naturalWidth > 0", arg=avatar.element_handle())
     expect(first.locator(f":scope > ol.children > #comment-{conversation['reply']}")).to_contain_text(
         "the section on glutamate")
     expect(page.locator("li.comment")).to_have_count(3)
