@@ -19,6 +19,11 @@ SCHEMA_FOLDER = Path(blog.comments.__file__).parent / "schemas"
 SCHEMAS = {path.stem: json.loads(path.read_text()) for path in SCHEMA_FOLDER.glob("*.json")}
 REGISTRY = Registry().with_resources((schema["$id"], Resource.from_contents(schema)) for schema in SCHEMAS.values())
 STATIC_ORIGIN = "https://static.example.org"
+# The settings of a blog that the static site may embed, an origin it does not list, and the CORS headers.
+EMBEDDING = {"COMMENTS_EMBED_ORIGINS": [STATIC_ORIGIN]}
+OTHER_ORIGIN = "https://evil.example"
+CORS_HEADERS = ("Access-Control-Allow-Origin", "Access-Control-Allow-Methods", "Access-Control-Allow-Headers",
+                "Access-Control-Max-Age", "Access-Control-Expose-Headers")
 EDIT_TOKEN_HEADER = "X-Comments-Edit-Token"
 COMMENT_PATH = re.compile(r"/api/v1/comments/[^/]+")
 
@@ -148,3 +153,8 @@ def check_answer(method: str, path: str, response):
         return
     assert response.mimetype == "application/json", where
     check_schema(schema, response.get_json())
+
+
+def api(blog, origin=None, language=None) -> "ApiClient":
+    """An API client on a test blog (tests.comments.conftest's make_blog), as a page of ``origin`` would call it."""
+    return ApiClient(blog.app.test_client(), origin, language)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from blog.comments import Comment, Comments, CommentTarget
 from blog.extensions import db
 from blog.posts.models import Post
+from tests.api_client import EMBEDDING
 from tests.factories import make_app, make_comment, make_post
 from tests.pages import parse_page
 from tests.readers import Reader
@@ -162,3 +163,15 @@ def host_app(tmp_path):
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def matrix_blog(make_blog, database_url):
+    """A blog the static site may embed, on each database of the matrix."""
+    return make_blog(database_url=database_url, **EMBEDDING)
+
+
+@pytest.fixture
+def embedding_blog(make_blog):
+    """A blog the static site may embed, on SQLite."""
+    return make_blog(**EMBEDDING)

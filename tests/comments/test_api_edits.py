@@ -14,35 +14,17 @@ from blog.comments import Comment, CommentStatus
 from blog.comments.models import ModerationAction, ModerationLogEntry
 from blog.comments.own_edits import edit_token
 from blog.extensions import db
-from tests.api_client import STATIC_ORIGIN, ApiClient
+from tests.api_client import CORS_HEADERS, EMBEDDING, OTHER_ORIGIN, STATIC_ORIGIN, ApiClient, api
 from tests.comments.test_hostile_pages import assert_allowlisted, typed
 from tests.comments.test_privacy import CANARY_MIXED_CASE
 from tests.data.hostile_inputs import HOSTILE_INPUTS
 from tests.pages import parse_fragment
 
 PENDING, APPROVED, SPAM, TRASH = CommentStatus
-EMBEDDING = {"COMMENTS_EMBED_ORIGINS": [STATIC_ORIGIN]}
-OTHER_ORIGIN = "https://evil.example"
 NOT_YOURS = "This comment cannot be changed from here."
 TIME_OVER = "The time to edit this comment is over."
 AWAITING = "Your comment is awaiting moderation."
-CORS_HEADERS = ("Access-Control-Allow-Origin", "Access-Control-Allow-Methods", "Access-Control-Allow-Headers",
-                "Access-Control-Max-Age", "Access-Control-Expose-Headers")
 FIRST_TEXT = "A first thought."
-
-
-@pytest.fixture
-def matrix_blog(make_blog, database_url):
-    return make_blog(database_url=database_url, **EMBEDDING)
-
-
-@pytest.fixture
-def embedding_blog(make_blog):
-    return make_blog(**EMBEDDING)
-
-
-def api(blog, origin=None, language=None) -> ApiClient:
-    return ApiClient(blog.app.test_client(), origin, language)
 
 
 def posted(blog, text=FIRST_TEXT, origin=None, **fields) -> tuple[int, str]:

@@ -14,7 +14,7 @@ from blog.comments.notifications import site_url
 from blog.comments.timing import current_window, issue_window_stamp
 from blog.extensions import db
 from blog.posts.models import Post, PostStatus
-from tests.api_client import STATIC_ORIGIN, ApiClient
+from tests.api_client import EMBEDDING, STATIC_ORIGIN, ApiClient, api
 from tests.comments.test_hostile_pages import assert_allowlisted, typed
 from tests.comments.test_privacy import CANARY, CANARY_MIXED_CASE
 from tests.data.hostile_inputs import HOSTILE_INPUTS
@@ -22,19 +22,9 @@ from tests.factories import make_admin
 from tests.pages import parse_fragment
 from tests.readers import AdminActions, Reader
 
-EMBEDDING = {"COMMENTS_EMBED_ORIGINS": [STATIC_ORIGIN]}
 FLOOD = "You are posting comments too quickly. Slow down."
 DUPLICATE = "Duplicate comment detected; it looks as though you’ve already said that!"
 EXPIRED = "This form has expired or did not come from this site. Nothing was posted; please send it again."
-
-
-@pytest.fixture
-def matrix_blog(make_blog, database_url):
-    return make_blog(database_url=database_url, **EMBEDDING)
-
-
-def api(blog, origin=None, language=None) -> ApiClient:
-    return ApiClient(blog.app.test_client(), origin, language)
 
 
 def errors(response) -> dict:

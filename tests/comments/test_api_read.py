@@ -10,32 +10,13 @@ from blog.comments import CommentStatus
 from blog.extensions import db
 from blog.posts.models import Post, PostStatus
 from blog.sanitize import COMMENT_TAGS
-from tests.api_client import STATIC_ORIGIN, ApiClient, check_schema
+from tests.api_client import CORS_HEADERS, EMBEDDING, OTHER_ORIGIN, STATIC_ORIGIN, ApiClient, api, check_schema
 from tests.comments.test_hostile_pages import assert_allowlisted
 from tests.comments.test_privacy import AVATAR, CANARY, CANARY_MIXED_CASE
 from tests.data.hostile_inputs import HOSTILE_INPUTS
 from tests.factories import make_admin
 from tests.pages import descendants, parse_fragment
 from tests.readers import AdminActions
-
-EMBEDDING = {"COMMENTS_EMBED_ORIGINS": [STATIC_ORIGIN]}
-OTHER_ORIGIN = "https://evil.example"
-CORS_HEADERS = ("Access-Control-Allow-Origin", "Access-Control-Allow-Methods", "Access-Control-Allow-Headers",
-                "Access-Control-Max-Age", "Access-Control-Expose-Headers")
-
-
-@pytest.fixture
-def matrix_blog(make_blog, database_url):
-    return make_blog(database_url=database_url, **EMBEDDING)
-
-
-@pytest.fixture
-def embedding_blog(make_blog):
-    return make_blog(**EMBEDDING)
-
-
-def api(blog, origin=None, language=None) -> ApiClient:
-    return ApiClient(blog.app.test_client(), origin, language)
 
 
 def ids(comments) -> list:
