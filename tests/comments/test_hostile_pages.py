@@ -42,7 +42,7 @@ SAFE_SCHEMES = {"http", "https", "mailto"}
 SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.\-]*):")
 AUTHOR_MAX = 245
 # The page's own script files, served from this site (a path, not another host).
-OWN_SCRIPT = re.compile(r"/(?:[\w.-]+/)*(reply|form-stamp)\.js(?:\?v=[0-9a-f]+)?")
+OWN_SCRIPT = re.compile(r"/(?:[\w.-]+/)*(reply|form-stamp|embed)\.js(?:\?v=[0-9a-f]+)?")
 REPLY_TITLE = re.compile(r'<span id="reply-title-text"[^>]*>(.*?)</span>', re.DOTALL)
 
 
@@ -123,7 +123,7 @@ def assert_page_is_inert(tree, context):
             own.append("ld+json")
         else:
             pytest.fail(f"{context}: foreign <script> {script.attrib} in {whereabouts(tree, script)}")
-    assert sorted(own) == ["form-stamp.js", "ld+json", "reply.js"], (context, own)
+    assert sorted(own) == ["embed.js", "form-stamp.js", "ld+json", "reply.js"], (context, own)
     for element in elements(tree):
         handlers = [name for name in element.attrib if local_name(name).lower().startswith("on")]
         assert not handlers, f"{context}: <{element.tag}> has {handlers} in {whereabouts(tree, element)}"
