@@ -13,7 +13,7 @@ def parse_page(page):
 def thread_of(page: str) -> str:
     """The markup of a page's comments section up to its form (or its closed note): the count, the
     comments and their pages, byte for byte."""
-    start = page.index('id="comments-thread">')
+    start = page.index('id="comments-thread"')
     ends = [page.find(mark, start) for mark in ('<div id="respond"', '<p class="no-comments">')]
     return page[start:min(end for end in ends if end != -1)]
 
