@@ -215,12 +215,17 @@ def test_a_reader_fills_the_whole_form_by_keyboard_only(tab):
     focused_and_visible("notify")  # reply notices stay off unless ticked
     page.keyboard.press("Tab")
     focused_and_visible("submit")
-    with page.expect_event("load"):
+    with page.expect_response(lambda response: response.request.method == "POST"):
         page.keyboard.press("Enter")
+    expect(page.locator("#commentform")).not_to_have_attribute("aria-busy", "true")
 
     held = page.locator("li.comment", has_text=text)
     expect(held.locator(".comment-awaiting-moderation")).to_have_text(HELD_NOTICE)
     expect(held.get_by_role("link", name="Kay Board")).to_be_visible()
+    expect(held.locator(".comment-body")).to_be_focused()
+    page.reload()  # sent in the background, the form's answer still set the cookie that remembers Kay
+    expect(page.locator("#author")).to_have_value("Kay Board")
+    expect(page.locator("#url")).to_have_value("https://kay.example.org/")
     tab.assert_quiet()
 
 

@@ -227,11 +227,6 @@
     var body = element("article", "comment-body");
     body.id = "div-comment-" + comment.id;
     var author = element("div", "comment-author");
-    if (comment.avatar) {
-      author.appendChild(attributes(element("img", "avatar"), {
-        src: comment.avatar, alt: "", width: "40", height: "40", loading: "lazy", decoding: "async"
-      }));
-    }
     var name;
     if (comment.url && /^https?:\/\//i.test(comment.url)) {
       name = attributes(element("a", "url", comment.author), {href: comment.url, rel: "external nofollow ugc"});
@@ -244,7 +239,13 @@
                           {datetime: comment.created});
     var link = attributes(element("a"), {href: "#comment-" + comment.id});
     link.appendChild(time);
-    var meta = append(element("footer", "comment-meta"), [author, append(element("div", "comment-metadata"), [link])]);
+    var meta = element("footer", "comment-meta");
+    if (comment.avatar) {  // beside the author's name, not in it, as the server's markup has it
+      meta.appendChild(attributes(element("img", "avatar"), {
+        src: comment.avatar, alt: "", width: "40", height: "40", loading: "lazy", decoding: "async"
+      }));
+    }
+    append(meta, [author, append(element("div", "comment-metadata"), [link])]);
     if (isHeld) {
       meta.appendChild(element("p", "comment-awaiting-moderation", text.held));
     }
