@@ -16,6 +16,7 @@ another host, is refused on either path. The README's security section says the 
 
 import hmac
 import time
+from functools import lru_cache
 
 from flask import current_app, request
 from flask_wtf.csrf import generate_csrf, validate_csrf
@@ -31,13 +32,18 @@ def has_session() -> bool:
     return current_app.config["SESSION_COOKIE_NAME"] in request.cookies
 
 
-def _signer() -> Signer:
-    return Signer(current_app.secret_key, salt="comments-post-form")
-
-
 def post_token(target_key: str, start: int) -> str:
     """The token of every session-less form for ``target_key`` rendered in the window from ``start``."""
-    return f"{start}.{_signer().get_signature(f'{target_key}/{start}').decode('ascii')}"
+    return _signed_token(current_app.secret_key, target_key, start)
+
+
+@lru_cache(maxsize=256)
+def _signed_token(secret_key: str, target_key: str, start: int) -> str:
+    """Signed once per worker for a window: every page of the window and every post from it has the same.
+    Only real targets, and starts no older than a form may be (is_genuine_post_token checks the age
+    first), reach it; it keeps the latest 256."""
+    signature = Signer(secret_key, salt="comments-post-form").get_signature(f"{target_key}/{start}")
+    return f"{start}.{signature.decode('ascii')}"
 
 
 def form_token(target_key: str) -> str:

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from blog.comments import Comment
-from blog.comments.forgery import post_token
+from blog.comments.forgery import _signed_token, is_genuine_post_token, post_token
 from blog.comments.timing import current_window
 from blog.extensions import db
 from tests.factories import make_post
@@ -51,6 +51,15 @@ def test_a_token_from_a_window_out_of_its_lifetime_is_refused(app, post, age):
         token = post_token(post, start)
     assert refused(Reader(app.test_client()).post(csrf_token=token, comment=KEPT))
     assert stored_texts(app) == []
+
+
+def test_the_tokens_kept_per_worker_stay_few_whatever_starts_a_bot_sends(app, post):
+    with app.test_request_context():
+        _signed_token.cache_clear()
+        now = current_window()
+        assert not any(is_genuine_post_token(f"{now - age}.forged", post) for age in range(1000))
+        assert _signed_token.cache_info().currsize <= 256
+        assert is_genuine_post_token(post_token(post, now), post)
 
 
 @pytest.mark.parametrize("token", ["1800000000.forged", "1800000000", ".", "99999999999999999999.x", "٣٣٣.x"])
