@@ -5,11 +5,11 @@ import os
 import sqlite3
 from threading import Lock
 
-from flask import current_app, has_request_context, request
+from flask import current_app, has_app_context, has_request_context, request
 from sqlalchemy import event, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from blog.extensions import READS_ONLY, UTCDateTime, db
+from blog.extensions import UTCDateTime, db, is_reading
 
 # Milliseconds a SQLite writer waits for another worker's lock before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -80,8 +80,8 @@ def _begin_sqlite(connection):
     write lock at BEGIN makes concurrent writers queue for it instead, so no comment is lost.
     A transaction begun with ``blog.extensions.begin_reading`` says it only reads, and takes no lock.
     """
-    is_read_only = (connection.get_execution_options().get(READS_ONLY)
-                    or has_request_context() and request.method in READ_ONLY_METHODS)
+    is_read_only = (has_request_context() and request.method in READ_ONLY_METHODS
+                    or has_app_context() and db.session.registry.has() and is_reading(db.session()))
     # Straight to the driver: this runs on every request, and SQLAlchemy has nothing to add to it.
     connection.connection.driver_connection.execute("BEGIN" if is_read_only else "BEGIN IMMEDIATE")
 

@@ -19,9 +19,9 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect, FlaskForm
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from sqlalchemy import DateTime, MetaData, Text
+from sqlalchemy import DateTime, MetaData, Text, event
 from sqlalchemy.dialects import mysql
-from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.orm import DeclarativeBase, Session, registry
 from sqlalchemy.types import TypeDecorator
 from wtforms.i18n import messages_path
 
@@ -80,8 +80,8 @@ class Base(DeclarativeBase):
 # A request's session ends with the request, and what it wrote is what it then answers from: after a
 # commit, nothing is expired and read again (on SQLite, in a transaction of its own).
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
-# The execution option that marks a transaction as one that only reads (see ``begin_reading``).
-READS_ONLY = "blog_reads_only"
+# Where the session keeps the transaction begun by ``begin_reading``, in ``Session.info``.
+READS_ONLY = "blog.reads_only"
 
 
 def begin_reading():
@@ -91,10 +91,24 @@ def begin_reading():
     (blog.database), so writers queue instead of failing; a stretch of such a request that only
     reads (checking a form, sanitizing, building the answer after the commit) needs no lock and,
     begun this way, runs beside other workers' writes. End it (commit or rollback) before writing.
+    The database transaction begins with the first query: a stretch that reads nothing costs none.
     No-op when a transaction is already open.
     """
-    if not db.session().in_transaction():
-        db.session.connection(execution_options={READS_ONLY: True})
+    session = db.session()
+    if not session.in_transaction():
+        session.info[READS_ONLY] = session.begin()
+
+
+def is_reading(session) -> bool:
+    """Whether the session's open transaction was begun by ``begin_reading``."""
+    reading = session.info.get(READS_ONLY)
+    return reading is not None and reading is session.get_transaction()
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _end_reading(session, transaction):
+    if session.info.get(READS_ONLY) is transaction:
+        del session.info[READS_ONLY]
 
 
 migrate = Migrate()

@@ -32,7 +32,6 @@ from blog.comments.page_cache import cacheable
 from blog.comments.section import (
     ThreadPagination,
     build_thread,
-    comment_page,
     count_approved,
     page_rows,
     page_url,
@@ -216,7 +215,7 @@ def submit():
     response = current_app.json.response({**comment_answer(comment), **own_edit_json(comment)})
     if comment.is_approved:
         response.status_code = 201
-        response.headers["Location"] = urljoin(request.host_url, page_url(target, comment_page(comment))) + \
+        response.headers["Location"] = urljoin(request.host_url, page_url(target, outcome.page)) + \
             f"#comment-{comment.id}"
     else:
         response.status_code = 202

@@ -3,6 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
+from flask import current_app
 from sqlalchemy import Enum, ForeignKey, Index, String, bindparam, false, func, or_, select
 from sqlalchemy.orm import Mapped, aliased, mapped_column, validates
 
@@ -230,6 +231,12 @@ def top_level_comments_before(comment: "Comment") -> int:
     """How many approved top-level comments of its thread come before this top-level comment."""
     return db.session.connection().execute(_TOP_LEVEL_BEFORE, {
         "target_key": comment.target_key, "created_at": comment.created_at, "id": comment.id}).scalar()
+
+
+def comment_page(comment: "Comment") -> int:
+    """The page of the thread that shows this comment: its top-level comment's page."""
+    root = db.session.get(Comment, comment.root_id) if comment.root_id else comment
+    return top_level_comments_before(root) // current_app.config["COMMENTS_PER_PAGE"] + 1
 
 
 def said_before(comment: "Comment") -> bool:

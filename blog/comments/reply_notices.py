@@ -19,7 +19,7 @@ from flask import current_app
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import exists, select, update
 
-from blog.comments.models import Comment, CommentStatus, ModerationLogEntry
+from blog.comments.models import Comment, CommentStatus, ModerationLogEntry, comment_page
 from blog.comments.moderation import TRANSITIONS
 from blog.comments.notice_addresses import comment_from_token
 from blog.comments.notifications import (
@@ -30,7 +30,7 @@ from blog.comments.notifications import (
     site_url,
     target_of,
 )
-from blog.comments.section import comment_page, page_url
+from blog.comments.section import page_url
 from blog.comments.translation import gettext as _
 from blog.extensions import db
 from blog.sanitize import plain_excerpt

@@ -21,7 +21,6 @@ from blog.comments.models import (
     approved_counts,
     approved_replies,
     top_level_comments,
-    top_level_comments_before,
     visible_held_comments,
 )
 from blog.comments.own_edits import own_comments_on
@@ -217,12 +216,6 @@ def page_rows(pagination: ThreadPagination) -> list[Row]:
 
 def _in_order(row: Row):
     return row.created_at, row.id
-
-
-def comment_page(comment: Comment) -> int:
-    """The page of the thread that shows this comment: its top-level comment's page."""
-    root = db.session.get(Comment, comment.root_id) if comment.root_id else comment
-    return top_level_comments_before(root) // current_app.config["COMMENTS_PER_PAGE"] + 1
 
 
 def page_url(target: CommentTarget, page: int, **params) -> str:

@@ -1,6 +1,6 @@
 """Posting a comment: the one place the flow lives, from a validated form to a stored comment."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import current_app
 from sqlalchemy import insert
@@ -9,7 +9,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from blog.comments.embedded_threads import EmbeddedThread, create_thread
 from blog.comments.forms import FORBIDDEN_CHARACTERS, CommentForm, parse_id
 from blog.comments.guard import Refusal
-from blog.comments.models import Comment, CommentStatus, ModerationAction, reply_parent
+from blog.comments.models import Comment, CommentStatus, ModerationAction, comment_page, reply_parent
 from blog.comments.moderation import log_action
 from blog.comments.notice_addresses import ask_for_notices
 from blog.comments.signals import comment_posted, comment_will_be_posted
@@ -37,6 +37,8 @@ class Outcome:
     comment: Comment | None = None
     refusal: Refusal | None = None
     parent: Comment | None = None
+    page: int | None = None
+    """The page of the thread that shows the stored comment (post_comment's)."""
 
 
 def is_open(target: CommentTarget) -> bool:
@@ -99,6 +101,9 @@ def post_comment(target: CommentTarget, form: CommentForm, *, ip: str | None, us
         db.session.rollback()  # nothing of a refused comment is kept, its flood marks neither
         begin_reading()
         return outcome
+    # Counted in the writing (one indexed count in the write lock), so no transaction follows the commit
+    # unless a receiver reads.
+    outcome = replace(outcome, page=comment_page(comment))
     db.session.commit()
     begin_reading()
     comment_posted.send(current_app._get_current_object(), comment=comment, target=target)

@@ -29,12 +29,12 @@ from blog.comments.feeds import FEED_LENGTH, comments_feed
 from blog.comments.forgery import is_cross_site
 from blog.comments.forms import CommentForm, OwnCommentForm, OwnEditForm
 from blog.comments.guard import Refusal
-from blog.comments.models import CommentStatus, newest_approved
+from blog.comments.models import CommentStatus, comment_page, newest_approved
 from blog.comments.notice_addresses import comment_to_confirm, confirm_subscription
 from blog.comments.own_edits import apply_own_edit, delete_own, edit_token, edit_until, own_comment, window_seconds
 from blog.comments.page_cache import cacheable, serve_thread_feed
 from blog.comments.reply_notices import comment_to_unsubscribe, stop_address_notices, stop_notices
-from blog.comments.section import comment_page, page_url
+from blog.comments.section import page_url
 from blog.comments.signals import commit_and_send
 from blog.comments.submission import is_open, post_comment
 from blog.comments.timing import issue_form_stamp
@@ -81,7 +81,7 @@ def submit(locator):
             response.headers["Retry-After"] = str(outcome.refusal.retry_after)
         return response
     comment = outcome.comment
-    location = page_url(target, comment_page(comment))
+    location = page_url(target, outcome.page)
     if comment.is_approved:
         response = redirect(f"{location}#comment-{comment.id}", code=303)
     else:

@@ -10,7 +10,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from blog.comments import Comment, comment_posted
-from blog.extensions import db
+from blog.extensions import begin_reading, db
 from tests.factories import make_app, make_comment, make_post
 from tests.readers import Reader
 
@@ -116,3 +116,38 @@ def test_a_parent_removed_while_the_reply_was_checked_is_refused_and_nothing_sto
     assert response.status_code == 409
     assert "The comment you are replying to is not available." in response.get_data(as_text=True)
     assert stored(blog) == 1  # the parent alone
+
+
+def begun_transactions(app) -> list:
+    """The database transactions the app's engine begins from now on (the list grows as they begin)."""
+    begun = []
+    event.listen(db.engine, "begin", begun.append)
+    return begun
+
+
+def test_a_reading_stretch_that_reads_nothing_begins_no_transaction(blog):
+    with blog.test_request_context("/hello/comments", method="POST"):
+        begun = begun_transactions(blog)
+        begin_reading()
+        db.session.rollback()
+        assert begun == []
+
+
+@pytest.mark.parametrize("has_read", [True, False])
+def test_the_transaction_after_a_reading_stretch_takes_the_write_lock(blog, has_read):
+    with blog.test_request_context("/hello/comments", method="POST"):
+        begin_reading()
+        if has_read:
+            assert db.session.scalar(select(func.count()).select_from(Comment)) == 0
+        db.session.rollback()
+        db.session.connection()  # the writing transaction begins
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            another_worker(blog).execute("BEGIN IMMEDIATE")
+        db.session.rollback()
+
+
+def test_a_reading_stretch_reads_while_another_worker_writes(blog):
+    with write_lock_held_by_another_worker(blog), blog.test_request_context("/hello/comments", method="POST"):
+        begin_reading()
+        assert db.session.scalar(select(func.count()).select_from(Comment)) == 0
+        db.session.rollback()
