@@ -4,7 +4,7 @@ guard for every /admin page."""
 import time
 from functools import wraps
 
-from flask import current_app, session
+from flask import current_app, request, session
 from flask_login import current_user, login_user
 
 from blog.auth.models import Admin
@@ -48,5 +48,10 @@ def admin_required(view):
 
 
 def current_admin_name() -> str | None:
-    """The signed-in admin's name, for moderation logs; None for anyone else."""
+    """The signed-in admin's name, for moderation logs; None for anyone else. An admin is signed in on
+    the session alone (no remember-me cookie is ever set, and load_admin wants the session's sign-in
+    time), so a browser that sends no session cookie is no admin, with no session to open and no
+    user to load: every comment POST of a reader asks."""
+    if current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+        return None
     return current_user.username if current_user.is_authenticated else None

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from blog.auth.access import SIGNED_IN_AT
+from blog.auth.access import SIGNED_IN_AT, current_admin_name
 from tests.factories import make_admin
 from tests.readers import AdminActions
 
@@ -113,3 +113,14 @@ def test_an_old_style_session_holding_a_bare_id_is_not_signed_in(admin):
     with admin.client.session_transaction() as session:
         session["_user_id"] = session["_user_id"].partition("-")[0]
     assert not opens_the_dashboard(admin.client)
+
+
+def test_the_admin_is_named_from_the_session_cookie_and_nobody_without_one(app, admin):
+    admin.login()
+    cookie_name = app.config["SESSION_COOKIE_NAME"]
+    session_cookie = admin.client.get_cookie(cookie_name).value
+    with app.test_request_context(headers={"Cookie": f"{cookie_name}={session_cookie}"}):
+        assert current_admin_name() == "boss"
+    # The same value under Flask-Login's remember-me cookie, which the site never sets, names nobody.
+    with app.test_request_context(headers={"Cookie": f"remember_token={session_cookie}"}):
+        assert current_admin_name() is None
