@@ -98,8 +98,9 @@ def _takes_json() -> bool:
 
 def _check_form_body():
     body = request.get_data(cache=True)  # kept for the form parser that reads it next; 413 past the limit
-    if not body and not request.mimetype:
+    if not body and "Content-Type" not in request.headers:
         return  # nothing sent, in no encoding: an empty form, which the view's own checks answer
+    # A Content-Type of parameters without a type ("; charset=utf-8") names no form encoding: 415 below.
     if (request.mimetype not in FORM_TYPES or not _is_utf8(request.content_type)
             or request.headers.get("Content-Encoding", "identity").lower() != "identity"):
         abort(415, UNSUPPORTED_FORM)
