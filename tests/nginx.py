@@ -1,8 +1,9 @@
 """A real nginx on loopback in front of the app, configured with the project's own files.
 
-``nginx_proxy(upstream)`` writes a scratch ``nginx.conf`` in a temporary folder (pid file, logs, temp
-folders and the cache all inside it), includes a copy of ``deploy/nginx/blog-http.conf`` at http level
-(only its cache folder and upstream address changed) and ``deploy/nginx/blog-location.conf`` itself in
+``nginx_proxy(upstream)`` (one address, or a list of app hosts for round robin) writes a scratch
+``nginx.conf`` in a temporary folder (pid file, logs, temp folders and the cache all inside it), includes
+a copy of ``deploy/nginx/blog-http.conf`` at http level (only its cache folder and upstream address
+changed: one ``server`` line per host) and ``deploy/nginx/blog-location.conf`` itself in
 ``location /``, starts ``nginx -g 'daemon off;'`` on a free 127.0.0.1 port, waits until it answers and
 yields an ``Nginx`` (base URL, cache folder, its access log read as JSON lines). It stops nginx on exit,
 and fails loudly, with nginx's error log, if it cannot start.
@@ -10,6 +11,7 @@ and fails loudly, with nginx's error log, if it cannot start.
 
 import contextlib
 import dataclasses
+import ipaddress
 import json
 import os
 import shutil
@@ -28,6 +30,8 @@ LOCATION_CONF = PROJECT_ROOT / "deploy" / "nginx" / "blog-location.conf"
 # What the copy of blog-http.conf changes: nothing else of the deployed file.
 DEPLOYED_CACHE_PATH = "/var/cache/nginx/blog"
 DEPLOYED_UPSTREAM = "127.0.0.1:8000"
+# The private networks tests/netns.py makes for its app hosts.
+TEST_NETWORKS = ipaddress.ip_network("10.213.0.0/16")
 
 # One JSON object a request: what the tests look at. $upstream_addr is empty when nginx answered from
 # its cache alone; $upstream_cache_status is empty when the cache was not used (a POST, say).
@@ -79,13 +83,15 @@ class Nginx:
         return self.error_log.read_text(errors="replace") if self.error_log.exists() else ""
 
 
-def write_config(directory: Path, upstream: str, port: int, workers: int, access_log: bool) -> Path:
+def write_config(directory: Path, upstreams: list[str], port: int, workers: int, access_log: bool,
+                 server_directives: str = "") -> Path:
     """The scratch nginx.conf and the copy of blog-http.conf it includes; returns the nginx.conf path."""
     cache_path = directory / "cache"
     cache_path.mkdir()
     (directory / "temp").mkdir()
     http_conf = HTTP_CONF.read_text()
-    replacements = {DEPLOYED_CACHE_PATH: str(cache_path), DEPLOYED_UPSTREAM: upstream}
+    # Several app hosts: one `server` line each in the upstream block, round robin (nginx's default).
+    replacements = {DEPLOYED_CACHE_PATH: str(cache_path), DEPLOYED_UPSTREAM: ";\n    server ".join(upstreams)}
     for literal, replacement in replacements.items():
         if http_conf.count(literal) != 1:
             raise RuntimeError(f"{HTTP_CONF} should name {literal!r} exactly once, for the tests to replace it")
@@ -108,6 +114,7 @@ http {{
     include {directory / 'blog-http.conf'};
     server {{
         listen 127.0.0.1:{port};
+        {server_directives}
         location / {{
             include {LOCATION_CONF};
         }}
@@ -119,21 +126,35 @@ http {{
     return path
 
 
+def upstream_address(upstream: str) -> str:
+    """``"HOST:PORT"`` of a base URL or address, refused unless the host is loopback or a private address
+    (the test's own network namespaces): the tests never proxy to anything off this machine."""
+    upstream = upstream.removeprefix("http://").rstrip("/")
+    host, _, port = upstream.rpartition(":")
+    try:
+        is_local = ipaddress.ip_address(host).is_loopback or ipaddress.ip_address(host) in TEST_NETWORKS
+    except ValueError:
+        is_local = False
+    if not is_local or not port.isdigit():
+        raise ValueError(f"only a loopback or test-network upstream, please: {upstream}")
+    return upstream
+
+
 @contextlib.contextmanager
-def nginx_proxy(upstream: str, workers: int = 1, ready_path: str = "/healthz", timeout: float = 15,
-                access_log: bool = True):
-    """nginx on a free loopback port in front of ``upstream`` (``"127.0.0.1:PORT"`` or a base URL); without
-    ``access_log`` it logs no request (``make bench``, where writing the log would be part of the figure)."""
+def nginx_proxy(upstream: str | list[str], workers: int = 1, ready_path: str = "/healthz", timeout: float = 15,
+                access_log: bool = True, server_directives: str = ""):
+    """nginx on a free loopback port in front of ``upstream`` (``"127.0.0.1:PORT"`` or a base URL, or a list of
+    them: round robin over several app hosts), with ``server_directives`` added to its ``server`` block;
+    without ``access_log`` it logs no request (``make bench``, where writing the log would be part of the
+    figure)."""
     binary = nginx_binary()
     if binary is None:
         raise RuntimeError("nginx is not installed")
-    upstream = upstream.removeprefix("http://").rstrip("/")
-    if not upstream.startswith("127.0.0.1:"):
-        raise ValueError(f"only a loopback upstream, please: {upstream}")
+    upstreams = [upstream_address(each) for each in ([upstream] if isinstance(upstream, str) else upstream)]
     with tempfile.TemporaryDirectory(prefix="blog-nginx-") as name:
         directory = Path(name)
         port = free_port()
-        conf = write_config(directory, upstream, port, workers, access_log)
+        conf = write_config(directory, upstreams, port, workers, access_log, server_directives)
         server = Nginx(f"http://127.0.0.1:{port}", directory / "cache", directory, directory / "access.log",
                        directory / "error.log")
         with open(directory / "stderr.log", "w+") as stderr:
