@@ -1,12 +1,17 @@
 """Error pages in the reader's language: no traceback, no settings, no submitted data."""
 
-from flask import Response, render_template
+from flask import Response, current_app, render_template
 from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
+from blog.database import is_database_up
 from blog.extensions import db
+
+# Seconds a reader is asked to wait when the database is out of reach (a restart, a failover).
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 ERROR_TEXTS = {
     400: (_l("Bad request"), _l("The request could not be understood. Please go back and try again.")),
@@ -18,6 +23,7 @@ ERROR_TEXTS = {
     415: (_l("Form not accepted"), _l("This address takes forms only as a web browser sends them.")),
     429: (_l("Too many requests"), _l("Please wait a moment before trying again.")),
     500: (_l("Something went wrong"), _l("The server could not finish your request. Please try again later.")),
+    503: (_l("Service unavailable"), _l("The site is briefly unavailable. Please try again in a moment.")),
 }
 
 # Flask-WTF's own descriptions ("The CSRF token is missing.") are English and say little to a reader.
@@ -48,6 +54,19 @@ def handle_http_error(error: HTTPException):
     return response
 
 
+def handle_database_error(error: DBAPIError):
+    """503 when the database is out of reach, not 500: the connection broke, or the database does not even
+    answer ``SELECT 1`` now (a restart, a failover), so the reader may simply try again, and the pool's
+    pre-ping reconnects the next request. Any other database error is the bug it is, and goes on to 500."""
+    db.session.rollback()
+    if not error.connection_invalidated and is_database_up():
+        raise error
+    current_app.logger.warning("The database is out of reach (%s): 503", type(error.orig).__name__)
+    return handle_http_error(ServiceUnavailable(retry_after=DATABASE_RETRY_AFTER_SECONDS))
+
+
 def register_error_handlers(app):
-    """Route every HTTP error, and every unhandled exception as a 500, to one page."""
+    """Route every HTTP error, and every unhandled exception as a 500, to one page; a database out of
+    reach gets 503."""
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(DBAPIError, handle_database_error)
