@@ -7,7 +7,7 @@ from threading import Lock
 
 from flask import current_app, has_app_context, has_request_context, request
 from sqlalchemy import event, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from blog.extensions import UTCDateTime, db, is_reading
 
@@ -23,12 +23,44 @@ def init_database(app):
     """Tune every connection the app's engine opens."""
     with app.app_context():
         engine = db.engine
+    if engine.dialect.name != "sqlite":
+        event.listen(engine, "handle_error", _count_failed_connect_as_disconnect)
+    # Runs before Flask-SQLAlchemy's own teardown (the last registered runs first), which then finds
+    # nothing left to remove.
+    app.teardown_appcontext(_remove_session)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_sqlite)
         if engine.url.database and engine.url.database != ":memory:" and not engine.url.query:
             _create_private_file(engine.url.database)
             app.extensions["blog.change_probe"] = ChangeProbe(engine.url.database)
+
+
+def _count_failed_connect_as_disconnect(context):
+    """A connection that cannot be made (refused, or a server starting up) says what a broken one says:
+    the database is out of reach. SQLAlchemy marks only the broken one; marked, either error carries
+    ``connection_invalidated``, which the error pages answer with 503 (blog/errors.py)."""
+    if context.connection is None:
+        context.is_disconnect = True
+
+
+def roll_back():
+    """Roll the session back. A connection that broke meanwhile (the database restarting) has nothing left
+    to roll back, since the server ended its transaction with it: that error is not raised."""
+    try:
+        db.session.rollback()
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        db.session.rollback()  # the broken connection is invalidated now: this one only resets the session
+
+
+def _remove_session(exception=None):
+    """End the request's session, rolling back what it left open, as Flask-SQLAlchemy does; but a
+    connection that broke after the response was made costs that response nothing (a 303 for a comment
+    committed before the break must not turn into a 500 as the request ends)."""
+    roll_back()
+    db.session.remove()
 
 
 def _create_private_file(path: str):

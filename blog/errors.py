@@ -7,8 +7,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
-from blog.database import is_database_up
-from blog.extensions import db
+from blog.database import roll_back
 
 # Seconds a reader is asked to wait when the database is out of reach (a restart, a failover).
 DATABASE_RETRY_AFTER_SECONDS = 5
@@ -37,7 +36,7 @@ CSRF_TEXTS = (
 def handle_http_error(error: HTTPException):
     """Render any HTTP error as a page, keeping headers such as ``Allow`` and ``Retry-After``."""
     if error.code >= 500:
-        db.session.rollback()
+        roll_back()
     if request_ctx.url_adapter is None:
         # Refused before routing (a Host outside TRUSTED_HOSTS): no URL can be built for a page,
         # and the refused Host is not echoed back.
@@ -55,11 +54,11 @@ def handle_http_error(error: HTTPException):
 
 
 def handle_database_error(error: DBAPIError):
-    """503 when the database is out of reach, not 500: the connection broke, or the database does not even
-    answer ``SELECT 1`` now (a restart, a failover), so the reader may simply try again, and the pool's
-    pre-ping reconnects the next request. Any other database error is the bug it is, and goes on to 500."""
-    db.session.rollback()
-    if not error.connection_invalidated and is_database_up():
+    """503 when the database is out of reach, not 500: the connection broke or could not be made (a
+    restart, a failover), so the reader may simply try again, and the pool's pre-ping reconnects the next
+    request. Any other database error is the bug it is, and goes on to 500."""
+    roll_back()
+    if not error.connection_invalidated:
         raise error
     current_app.logger.warning("The database is out of reach (%s): 503", type(error.orig).__name__)
     return handle_http_error(ServiceUnavailable(retry_after=DATABASE_RETRY_AFTER_SECONDS))

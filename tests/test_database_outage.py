@@ -1,6 +1,7 @@
 """A database out of reach gets the 503 page, not a 500 (issue 16): a server that refuses connections, and
 PostgreSQL cut off mid-session behind a forwarder (tests/forwarder.py) and back again, after which the app
-reconnects by itself and nothing refused was stored."""
+reconnects by itself and nothing refused was stored; a connection that breaks after the response was made
+does not turn that response into a 500 as the request ends."""
 
 import os
 
@@ -71,3 +72,18 @@ def test_postgres_cut_off_mid_session_gets_503_and_the_app_reconnects(forwarded_
     with app.app_context():
         stored = db.session.execute(text("SELECT body_raw FROM comment")).scalars().all()
     assert stored == ["Sent once it was back."]
+
+
+def test_a_connection_broken_after_the_response_was_made_costs_that_response_nothing(forwarded_postgres):
+    app, forwarder = forwarded_postgres
+
+    @app.get("/read-then-lose-the-database")
+    def read_then_lose_the_database():
+        title = db.session.execute(text("SELECT title FROM post")).scalar()
+        forwarder.cut()  # the transaction is still open: the request's end rolls it back
+        return title
+
+    response = app.test_client().get("/read-then-lose-the-database")
+    assert response.status_code == 200 and response.get_data(as_text=True) == "Hello world"
+    forwarder.restore()
+    assert app.test_client().get("/hello/").status_code == 200
