@@ -117,21 +117,31 @@ def private_network(count: int):
 class AppHost:
     """gunicorn with ``workers`` workers in ``namespace``, bound to ``address``:8000."""
 
-    def __init__(self, name: str, namespace: str, address: str, environment: dict, workers: int = 2):
+    def __init__(self, name: str, namespace: str, address: str, environment: dict, workers: int = 2,
+                 log_path=None):
         self.name, self.namespace, self.address = name, namespace, address
         self.base_url = f"http://{address}:{APP_PORT}"
         self.environment = dict(environment, HOST=address, PORT=str(APP_PORT), WEB_CONCURRENCY=str(workers))
         self.workers = workers
         self.process = None
-        # gunicorn's log goes to a file, not a pipe that could fill up and stall it; shown when it fails.
-        self.log = tempfile.TemporaryFile(mode="w+")
+        # gunicorn's log goes to a file, not a pipe that could fill up and stall it; shown when it fails to
+        # start, and kept at ``log_path`` (if given) for a failed test to be read.
+        self.log = open(log_path, "w+") if log_path else tempfile.TemporaryFile(mode="w+")
 
     def start(self, timeout: float = 60):
         """Start it, and wait until /healthz answers from the root namespace."""
+        self.launch()
+        self.wait_until_ready(timeout)
+
+    def launch(self):
+        """Start it, not waiting: several hosts boot at once."""
         self.process = subprocess.Popen(
             ["ip", "netns", "exec", self.namespace, sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
              "wsgi:app"], cwd=PROJECT_ROOT, env=self.environment, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=self.log, start_new_session=True)
+
+    def wait_until_ready(self, timeout: float = 60):
+        """Wait until /healthz answers from the root namespace; fail with gunicorn's log if it never does."""
         deadline = time.monotonic() + timeout
         while True:
             if self.process.poll() is not None:
