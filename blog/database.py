@@ -58,9 +58,14 @@ def roll_back():
 def _remove_session(exception=None):
     """End the request's session, rolling back what it left open, as Flask-SQLAlchemy does; but a
     connection that broke after the response was made costs that response nothing (a 303 for a comment
-    committed before the break must not turn into a 500 as the request ends)."""
-    roll_back()
-    db.session.remove()
+    committed before the break must not turn into a 500 as the request ends). Closing, not rolling back:
+    the objects the request loaded stay as they were, detached."""
+    try:
+        db.session.remove()
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        db.session.remove()  # the broken connection is invalidated now: this one only clears the session
 
 
 def _create_private_file(path: str):
