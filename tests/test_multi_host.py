@@ -413,8 +413,8 @@ def test_a_database_restart_mid_load_fails_requests_cleanly_and_loses_nothing(cl
     def disrupt(done):
         with lock:
             if done >= DATABASE_CUT_TOTAL // 3 and "cut" not in events:
+                events["cut"] = time.monotonic()  # before cutting: a request may meet the cut while it is made
                 cluster.database.cut()
-                events["cut"] = time.monotonic()
                 events["done at cut"] = done
             elif "cut" in events and "restored" not in events and done >= events["done at cut"] + restore_after:
                 cluster.database.restore()
