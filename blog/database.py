@@ -44,15 +44,22 @@ def _count_failed_connect_as_disconnect(context):
         context.is_disconnect = True
 
 
-def roll_back():
-    """Roll the session back. A connection that broke meanwhile (the database restarting) has nothing left
-    to roll back, since the server ended its transaction with it: that error is not raised."""
+def _despite_a_broken_connection(end):
+    """Call ``end`` (the session's rollback or remove); if the connection broke meanwhile (the database
+    restarting), call it once more: the broken connection is invalidated by then, and the second call only
+    resets the session. Any other database error is raised."""
     try:
-        db.session.rollback()
+        end()
     except DBAPIError as error:
         if not error.connection_invalidated:
             raise
-        db.session.rollback()  # the broken connection is invalidated now: this one only resets the session
+        end()
+
+
+def roll_back():
+    """Roll the session back. A connection that broke meanwhile (the database restarting) has nothing left
+    to roll back, since the server ended its transaction with it: that error is not raised."""
+    _despite_a_broken_connection(db.session.rollback)
 
 
 def _remove_session(exception=None):
@@ -60,12 +67,7 @@ def _remove_session(exception=None):
     connection that broke after the response was made costs that response nothing (a 303 for a comment
     committed before the break must not turn into a 500 as the request ends). Closing, not rolling back:
     the objects the request loaded stay as they were, detached."""
-    try:
-        db.session.remove()
-    except DBAPIError as error:
-        if not error.connection_invalidated:
-            raise
-        db.session.remove()  # the broken connection is invalidated now: this one only clears the session
+    _despite_a_broken_connection(db.session.remove)
 
 
 def _create_private_file(path: str):

@@ -170,6 +170,18 @@ def post_in_place(page, name="Post Comment"):
     expect(page.locator("#commentform")).not_to_have_attribute("aria-busy", "true")
 
 
+def assert_errors_beside_fields(page, errors: dict):
+    """Each field's message (``errors``: field id → text) right after its field, which is marked invalid
+    and described by it."""
+    for field, message in errors.items():
+        error = page.locator(f"#{field}-error")
+        expect(error).to_have_text(message)
+        assert error.evaluate("node => node.previousElementSibling.id") == field, "the message follows its field"
+        control = page.locator(f"#{field}")
+        expect(control).to_have_attribute("aria-invalid", "true")
+        expect(control).to_have_attribute("aria-describedby", re.compile(rf"\b{field}-error\b"))
+
+
 def approved_comment_id(response) -> int | None:
     """The comment a 303 after posting points at (/<slug>/#comment-<id>); None for a held one."""
     match = COMMENT_LOCATION.search(response.headers["location"])

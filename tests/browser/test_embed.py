@@ -15,6 +15,7 @@ from tests.browser.browsing import (
     HELD_NOTICE,
     NO_AXE,
     POST_PATH,
+    assert_errors_beside_fields,
     axe_violations,
     open_tab,
     post_in_place,
@@ -217,12 +218,7 @@ def test_mistakes_are_explained_beside_their_fields(host, author, email, url, er
     text = f"A comment with a mistake in {', '.join(errors)}."
     fill_form(page, comment=text, author=author, email=email, url=url)
     post_in_place(page)
-    for field, message in errors.items():
-        error = page.locator(f"#{field}-error")
-        expect(error).to_have_text(message)
-        assert error.evaluate("node => node.previousElementSibling.id") == field, "the message follows its field"
-        expect(page.locator(f"#{field}")).to_have_attribute("aria-invalid", "true")
-        expect(page.locator(f"#{field}")).to_have_attribute("aria-describedby", re.compile(rf"\b{field}-error\b"))
+    assert_errors_beside_fields(page, errors)
     expect(page.locator(".field-error")).to_have_count(len(errors))
     expect(page.locator("#author")).to_be_focused()
     expect(page.locator("#comment")).to_have_value(text)

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.browsing import HELD_NOTICE, POST_PATH, open_tab, post_in_place
+from tests.browser.browsing import HELD_NOTICE, POST_PATH, assert_errors_beside_fields, open_tab, post_in_place
 
 pytestmark = pytest.mark.browser
 
@@ -168,13 +168,7 @@ def test_a_mistake_is_explained_beside_its_field_with_the_focus_on_the_first(tab
     fill_form(page, comment=text, author=author, email=email, url=url)
     post_in_place(page)
 
-    for field, message in errors.items():
-        error = page.locator(f"#{field}-error")
-        expect(error).to_have_text(message)
-        assert error.evaluate("node => node.previousElementSibling.id") == field, "the message follows its field"
-        control = page.locator(f"#{field}")
-        expect(control).to_have_attribute("aria-invalid", "true")
-        expect(control).to_have_attribute("aria-describedby", re.compile(rf"\b{field}-error\b"))
+    assert_errors_beside_fields(page, errors)
     assert page.locator(".field-error").count() == len(errors)
     first = next(iter(errors))
     assert active_element_id(page) == first
