@@ -51,6 +51,7 @@ from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
 
+import redis
 from sqlalchemy import create_engine, func, insert, select, text
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -246,6 +247,9 @@ def shared_database(root: Path, comments: int, postgres_url: str, redis_url: str
     one secret key, so a form one host made is taken by the others, and trust nginx's X-Forwarded-For."""
     folder = root / f"instance-{comments}"
     folder.mkdir()
+    # Without an answer from Redis the app would quietly use the database alone: not what the table says.
+    with redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2) as client:
+        client.ping()
     with scratch_database(postgres_url, prefix="blog_bench") as url, key_prefix(redis_url, "blog-bench") as prefix:
         database = Database(url, folder, {
             "DATABASE_URL": url, "FLASK_REDIS_URL": redis_url, "FLASK_REDIS_KEY_PREFIX": prefix,
