@@ -10,6 +10,7 @@ from blog.auth.access import admin_required, current_admin_name
 from blog.comments import Comments, CommentTarget, VersionedCache, thread_version_column
 from blog.database import data_version
 from blog.extensions import db
+from blog.i18n import with_language
 from blog.posts.models import Post, PostStatus
 
 comments = Comments()
@@ -99,7 +100,9 @@ _POST_PATH = re.compile(r"/([^/]+)/")
 
 @comments.uri_resolver
 def resolve_uri(uri: str) -> CommentTarget | None:
-    """The post whose page is at ``uri`` (exactly its URL), for the JSON API and the embed."""
+    """The post whose page is at ``uri`` (exactly its URL, in any language: a page with ``?lang=`` gives
+    embed.js its own address), for the JSON API and the embed."""
+    uri = with_language(uri, None) if "?" in uri else uri
     match = _POST_PATH.fullmatch(uri)
     target = load_target(unquote(match[1])) if match else None
     return target if target is not None and target.url == uri else None

@@ -20,7 +20,7 @@ class DefaultConfig:
     BLOG_DESCRIPTION = "Articles and the conversations under them."
     # Public base URL (e.g. "https://blog.example.org") for canonical links; None: the request's.
     BLOG_URL = None
-    # Interface languages, picked from Accept-Language.
+    # Interface languages: the one a page's URL names (?lang=), else picked from Accept-Language.
     BLOG_LANGUAGES = ["en", "nl"]
     BLOG_DEFAULT_LANGUAGE = "en"
     # Posts per page of the home page.
