@@ -108,10 +108,15 @@ def resolve_uri(uri: str) -> CommentTarget | None:
     return target if target is not None and target.url == uri else None
 
 
+def render_post(post: Post, target: CommentTarget, form=None) -> str:
+    """A post's page: the post with its byline (and the count it links to), its comments and the form."""
+    return render_template("posts/detail.html", post=post, comment_target=target, comment_form=form,
+                           comment_count=comment_counts([post]).get(post.id, 0))
+
+
 @comments.page_renderer
 def render_post_page(target: CommentTarget, form, status: int):
-    post = db.session.scalar(_POST_AT, {"slug": target.locator})
-    return render_template("posts/detail.html", post=post, comment_target=target, comment_form=form), status
+    return render_post(db.session.scalar(_POST_AT, {"slug": target.locator}), target, form), status
 
 
 @comments.targets_resolver
