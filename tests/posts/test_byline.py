@@ -65,22 +65,17 @@ def test_the_list_of_posts_has_the_same_byline(app, client, language):
     assert byline.find(".//a").get("href") == "/dated/#comments"
 
 
-def test_the_byline_names_the_site_when_no_author_is_set(tmp_path):
-    app = make_app(tmp_path, BLOG_TITLE="Notes & Queries")
-    with app.app_context():
-        db.create_all()
-        dated_post(1)
-    html = app.test_client().get("/dated/").get_data(as_text=True)
-    assert 'by <span class="author">Notes &amp; Queries</span>' in html
-
-
-def test_the_author_is_escaped(tmp_path):
-    app = make_app(tmp_path, BLOG_AUTHOR="<script>alert(1)</script>")
+@pytest.mark.parametrize(("settings", "shown"), [
+    ({"BLOG_TITLE": "Notes & Queries"}, 'by <span class="author">Notes &amp; Queries</span>'),  # no author set
+    ({"BLOG_AUTHOR": "<script>alert(1)</script>"}, 'by <span class="author">&lt;script&gt;alert(1)&lt;/script&gt;'),
+])
+def test_the_author_is_the_sites_unless_set_and_always_escaped(tmp_path, settings, shown):
+    app = make_app(tmp_path, **settings)
     with app.app_context():
         db.create_all()
         dated_post(0)
     html = app.test_client().get("/dated/").get_data(as_text=True)
-    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert shown in html and "<script>alert" not in html
 
 
 def test_the_count_follows_a_new_comment_on_the_kept_page(app, client):
