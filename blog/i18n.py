@@ -34,7 +34,10 @@ def url_language() -> str | None:
     """The language this request's URL names, if it is a reader's page naming exactly one of BLOG_LANGUAGES."""
     if not has_request_context() or request.endpoint not in READER_ENDPOINTS:
         return None
-    named = request.args.getlist(LANGUAGE_PARAMETER)
+    try:
+        named = request.args.getlist(LANGUAGE_PARAMETER)
+    except UnicodeDecodeError:  # a query that is not UTF-8, which blog.request_checks answers with a 400
+        return None
     return named[0] if len(named) == 1 and named[0] in current_app.config["BLOG_LANGUAGES"] else None
 
 
