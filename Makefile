@@ -21,8 +21,14 @@ run: $(VENV)/.run-installed translations
 	@echo "  $(FLASK) blog create-admin NAME    and sign in at http://$(HOST):$(PORT)/admin/login"
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
+# The tests that start servers of their own and load them (gunicorn, nginx, Chromium, network namespaces)
+# run one at a time after the rest, which share TEST_WORKERS processes (pytest-xdist). PYTEST_ARGS go to
+# both runs; a run that PYTEST_ARGS leave without tests (pytest's exit status 5) is no failure.
+TEST_WORKERS ?= 2
+ALONE := browser or multihost or processes
 test: $(VENV)/.dev-installed translations $(if $(NPM),$(AXE))
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "not ($(ALONE))" $(PYTEST_ARGS) || [ $$? = 5 ]
+	$(BIN)/pytest -m "$(ALONE)" $(PYTEST_ARGS) || [ $$? = 5 ]
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check blog tests examples migrations/env.py

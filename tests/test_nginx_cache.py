@@ -31,9 +31,9 @@ from tests.nginx import Nginx, nginx_binary, nginx_proxy
 from tests.readers import CSRF_TOKEN, FORM_STAMP
 from tests.servers import blog_environment, flask_command, gunicorn
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.processes, pytest.mark.skipif(
     nginx_binary() is None,
-    reason="nginx is not installed (Debian: apt-get install nginx-light): the micro-cache tests run a real one")
+    reason="nginx is not installed (Debian: apt-get install nginx-light): the micro-cache tests run a real one")]
 
 TIMEOUT = 15
 PAGE = "/how-ketamine-works/"
