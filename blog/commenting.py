@@ -7,6 +7,7 @@ from flask import current_app, render_template, url_for
 from sqlalchemy import String, bindparam, cast, literal, select
 
 from blog.auth.access import admin_required, current_admin_name
+from blog.auth.models import admin_named
 from blog.comments import Comments, CommentTarget, VersionedCache, thread_version_column
 from blog.database import data_version
 from blog.extensions import db
@@ -16,6 +17,15 @@ from blog.posts.models import Post, PostStatus
 comments = Comments()
 comments.moderator_required(admin_required)
 comments.moderator_loader(current_admin_name)
+
+
+@comments.moderator_generation_loader
+def admin_generation(username: str) -> str | None:
+    """An admin's session id (their id and session generation) and when the account was made, so that
+    signing out everywhere, a new password or a deleted account (even one made again under the name, which
+    SQLite may give the same id) voids the one-click links mailed to them; None for no such admin."""
+    admin = db.session.scalar(admin_named(username))
+    return f"{admin.get_id()}-{admin.created_at.isoformat()}" if admin is not None else None
 
 
 def target_for(post: Post) -> CommentTarget:
