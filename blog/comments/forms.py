@@ -293,4 +293,6 @@ class PrivacyRequestForm(Form):
         email_address,
     ])
     export = SubmitField(_l("Export as JSON"))
+    # Erasing takes two presses: ``erase`` shows what it would change, ``confirm_erase`` does it.
     erase = SubmitField(_l("Erase (anonymize) their comments"))
+    confirm_erase = SubmitField(_l("Yes, erase"))
