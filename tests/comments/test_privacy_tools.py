@@ -169,8 +169,8 @@ def test_erase_first_shows_what_it_would_erase_and_asks(app, privacy_desk):
     text = folded_text(section)
     assert f"Erase what the site holds about {PERSON.lower()}?" in text
     assert "2 comments will be anonymized." in text and "Its reply notices stop." in text
-    fields = {field.get("name"): field.get("value") for field in section.iter("input")}
-    assert fields["email"] == PERSON.lower() and "confirm_erase" in fields
+    fields = {field.get("name"): field.get("value") for field in [*section.iter("input"), *section.iter("button")]}
+    assert fields == {"csrf_token": fields["csrf_token"], "email": PERSON.lower(), "confirm_erase": "1"}
     assert authors(app) == ["Pat", "Pat"]
     with app.app_context():
         assert db.session.get(NotifiedAddress, PERSON.lower()) is not None
