@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import bleach
+import markdown
 from bleach.linkifier import LinkifyFilter, build_url_re
 from bleach.sanitizer import Cleaner
 
@@ -25,6 +26,12 @@ COMMENT_ATTRIBUTES = {
     "del": ["datetime"],
     "q": ["cite"],
 }
+# What Markdown makes of a comment (COMMENTS_MARKUP = "markdown") on top: lists, code blocks and rules. No
+# headings (the blocks that make them are off) and no images (their inline patterns are off, and a raw
+# <img> is shown as text, as in HTML comments).
+MARKDOWN_TAGS = COMMENT_TAGS | {"ul", "ol", "li", "pre", "hr"}
+# The markups comment text may be written in (COMMENTS_MARKUP).
+MARKUPS = ("html", "markdown")
 LINK_REL = "nofollow ugc"
 _URL_ATTRIBUTES = frozenset({"href", "cite"})
 _BLANK_LINES = re.compile(r"\n[ \t]*\n")
@@ -59,7 +66,10 @@ def _is_comment_attribute_allowed(tag: str, name: str, value: str) -> bool:
     if name not in COMMENT_ATTRIBUTES.get(tag, ()):
         return False
     if name in _URL_ATTRIBUTES:
-        return urlsplit(value.strip()).scheme.lower() in PROTOCOLS
+        try:
+            return urlsplit(value.strip()).scheme.lower() in PROTOCOLS
+        except ValueError:  # an unbalanced [ of an IPv6 host: no URL a link may keep
+            return False
     return True
 
 
@@ -74,14 +84,20 @@ def _set_link_rel(attrs, new=False):
     return attrs
 
 
-_comment_cleaner = Cleaner(
-    tags=COMMENT_TAGS,
-    attributes=_is_comment_attribute_allowed,
-    protocols=PROTOCOLS,
-    strip=False,
-    strip_comments=True,
-    filters=[partial(LinkifyFilter, callbacks=[_set_link_rel], skip_tags={"code"}, parse_email=False, url_re=_URL)],
-)
+def _comment_cleaner(tags: frozenset) -> Cleaner:
+    """The comment policy for ``tags``: everything else shown as text, bare URLs linked, every link nofollow."""
+    return Cleaner(
+        tags=tags,
+        attributes=_is_comment_attribute_allowed,
+        protocols=PROTOCOLS,
+        strip=False,
+        strip_comments=True,
+        filters=[partial(LinkifyFilter, callbacks=[_set_link_rel], skip_tags={"code", "pre"}, parse_email=False,
+                         url_re=_URL)],
+    )
+
+
+_cleaners = {"html": _comment_cleaner(COMMENT_TAGS), "markdown": _comment_cleaner(MARKDOWN_TAGS)}
 
 
 def paragraphs(text: str) -> str:
@@ -97,9 +113,36 @@ def paragraphs(text: str) -> str:
     return _PARAGRAPH_AFTER_BLOCKQUOTE.sub(r"</p>\1", html).replace(_EMPTY_PARAGRAPH, "")
 
 
-def clean_comment(raw: str) -> str:
-    """Comment text as safe HTML: allowlisted markup kept, other markup shown as text, URLs linked."""
-    return _comment_cleaner.clean(paragraphs(raw)).replace(_EMPTY_PARAGRAPH, "")
+def markdown_html(text: str) -> str:
+    """Comment text written in Markdown, as the HTML Markdown makes of it (not yet safe: see clean_comment).
+    Line breaks are kept, as in HTML comments; the HTML typed in it is left for the sanitizer to judge."""
+    renderer = markdown.Markdown(extensions=["nl2br", "sane_lists", "fenced_code"], output_format="html")
+    for block in ("hashheader", "setextheader"):
+        renderer.parser.blockprocessors.deregister(block)
+    # Markdown hides a <user@example.org> link's address in character references, which no link check reads:
+    # an address stays text, as bare addresses do in HTML comments.
+    for pattern in ("image_link", "image_reference", "short_image_ref", "automail"):
+        renderer.inlinePatterns.deregister(pattern)
+    return renderer.convert(text)
+
+
+def sanitize_comment_html(html: str, markup: str = "html") -> str:
+    """The sanitizer's pass alone over HTML made of comment text in ``markup``: what clean_comment stores
+    is a fixed point of it."""
+    cleaner = _cleaners[markup]
+    cleaned = cleaner.clean(html)
+    if "<a" in html.lower():
+        # A link the policy unwraps keeps its text as it was, unlinked, though that text may be a bare URL
+        # that a second pass would link: the second pass is made here, so the stored HTML is its own.
+        cleaned = cleaner.clean(cleaned)
+    return cleaned.replace(_EMPTY_PARAGRAPH, "")
+
+
+def clean_comment(raw: str, markup: str = "html") -> str:
+    """Comment text as safe HTML: allowlisted markup kept, other markup shown as text, URLs linked. ``markup``
+    is what the text is written in (MARKUPS): "html", its paragraphs made of blank lines, or "markdown".
+    Markdown takes as long as its parser does: blog.comments.markup bounds that time for a reader's text."""
+    return sanitize_comment_html(markdown_html(raw) if markup == "markdown" else paragraphs(raw), markup)
 
 
 def clean_post(html: str) -> str:

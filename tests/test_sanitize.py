@@ -6,9 +6,20 @@ from urllib.parse import urlsplit
 
 import html5lib
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from blog.sanitize import COMMENT_ATTRIBUTES, COMMENT_TAGS, LINK_REL, PROTOCOLS, clean_comment
-from tests.data.hostile_inputs import HOSTILE_INPUTS
+from blog.sanitize import (
+    COMMENT_ATTRIBUTES,
+    COMMENT_TAGS,
+    LINK_REL,
+    MARKDOWN_TAGS,
+    MARKUPS,
+    PROTOCOLS,
+    clean_comment,
+    sanitize_comment_html,
+)
+from tests.data.hostile_inputs import HOSTILE_INPUTS, MARKDOWN_HOSTILE_INPUTS
 
 URL_ATTRIBUTES = {"href", "cite"}
 ACTIVE_SCHEMES = ("javascript:", "vbscript:", "livescript:", "data:")
@@ -43,7 +54,12 @@ def short_id(index, text, width=30):
     return f"{index:03d}:{ascii(text)[1:-1][:width]}"
 
 
-HOSTILE_PARAMS = [pytest.param(payload, id=short_id(i, payload)) for i, payload in enumerate(HOSTILE_INPUTS)]
+# Every hostile input in each markup; Markdown's own ones in Markdown.
+HOSTILE_PARAMS = [pytest.param(payload, markup, id=f"{markup}-{short_id(i, payload)}")
+                  for markup in MARKUPS for i, payload in enumerate(HOSTILE_INPUTS)] + [
+    pytest.param(payload, "markdown", id=f"markdown-{short_id(i, payload)}")
+    for i, payload in enumerate(MARKDOWN_HOSTILE_INPUTS)]
+TAGS = {"html": COMMENT_TAGS, "markdown": MARKDOWN_TAGS}
 
 
 def test_hostile_inputs_are_many_and_distinct():
@@ -52,11 +68,11 @@ def test_hostile_inputs_are_many_and_distinct():
     assert all(isinstance(payload, str) and payload for payload in HOSTILE_INPUTS)
 
 
-@pytest.mark.parametrize("payload", HOSTILE_PARAMS)
-def test_hostile_input_leaves_only_allowlisted_markup(payload):
-    output = clean_comment(payload)
+@pytest.mark.parametrize(("payload", "markup"), HOSTILE_PARAMS)
+def test_hostile_input_leaves_only_allowlisted_markup(payload, markup):
+    output = clean_comment(payload, markup)
     for element in elements(parse(output)):
-        assert element.tag in COMMENT_TAGS, (element.tag, output)
+        assert element.tag in TAGS[markup], (element.tag, output)
         allowed = COMMENT_ATTRIBUTES.get(element.tag, [])
         for name in element.attrib:
             if element.tag == "a" and name == "rel":
@@ -64,9 +80,9 @@ def test_hostile_input_leaves_only_allowlisted_markup(payload):
             assert name in allowed, (element.tag, name, output)
 
 
-@pytest.mark.parametrize("payload", HOSTILE_PARAMS)
-def test_hostile_input_leaves_no_active_attribute(payload):
-    output = clean_comment(payload)
+@pytest.mark.parametrize(("payload", "markup"), HOSTILE_PARAMS)
+def test_hostile_input_leaves_no_active_attribute(payload, markup):
+    output = clean_comment(payload, markup)
     for element in elements(parse(output)):
         for name, value in element.attrib.items():
             assert not EVENT_HANDLER.match(name.lower()), (element.tag, name, output)
@@ -79,10 +95,10 @@ def test_hostile_input_leaves_no_active_attribute(payload):
             assert element.get("href"), output
 
 
-@pytest.mark.parametrize("payload", HOSTILE_PARAMS)
-def test_hostile_output_reparses_to_the_same_tree(payload):
+@pytest.mark.parametrize(("payload", "markup"), HOSTILE_PARAMS)
+def test_hostile_output_reparses_to_the_same_tree(payload, markup):
     """No mutation XSS: what a browser rebuilds from the output serializes to the same tree again."""
-    fragment = parse(clean_comment(payload))
+    fragment = parse(clean_comment(payload, markup))
     reserialized = html5lib.serialize(fragment, tree="etree", quote_attr_values="always")
     assert shape(parse(reserialized)) == shape(fragment)
 
@@ -227,3 +243,44 @@ def test_disallowed_markup_is_shown_as_typed(raw):
 
 def test_a_tag_typed_across_lines_is_shown_on_one_line():
     assert text_content(clean_comment("<script\nsrc=x></script>")) == "<script src=x></script>"
+
+
+def test_a_link_whose_host_is_an_unclosed_ipv6_bracket_is_text_not_an_error():
+    assert clean_comment("<a href=http://x.org[>x</a>") == "<p>x</p>"
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("**b** _i_ `c`", "<p><strong>b</strong> <em>i</em> <code>c</code></p>"),
+    ("one\ntwo", "<p>one<br>\ntwo</p>"),
+    ("- a\n- b", "<ul>\n<li>a</li>\n<li>b</li>\n</ul>"),
+    ("> quoted", "<blockquote>\n<p>quoted</p>\n</blockquote>"),
+    ("```\nhttps://x.example <b>\n```", "<pre><code>https://x.example &lt;b&gt;\n</code></pre>"),
+    ("<https://x.example>", '<p><a href="https://x.example" rel="nofollow ugc">https://x.example</a></p>'),
+    ("see https://x.example", '<p>see <a href="https://x.example" rel="nofollow ugc">https://x.example</a></p>'),
+    ("[x](https://x.example 't')", '<p><a href="https://x.example" title="t" rel="nofollow ugc">x</a></p>'),
+    ("[x][r]\n\n[r]: https://x.example", '<p><a href="https://x.example" rel="nofollow ugc">x</a></p>'),
+    ("[x](javascript:alert(1))", "<p>x</p>"),
+    # No image: its address is a link like any other typed.
+    ("![x](https://x.example/a.png)",
+     '<p>![x](<a href="https://x.example/a.png" rel="nofollow ugc">https://x.example/a.png</a>)</p>'),
+    ("<reader@example.org>", "<p>&lt;reader@example.org&gt;</p>"),
+    ("# Not a heading", "<p># Not a heading</p>"),
+    ("<b>kept</b> <u>shown</u>", "<p><b>kept</b> &lt;u&gt;shown&lt;/u&gt;</p>"),
+], ids=lambda value: ascii(value)[1:-1][:30])
+def test_markdown_renders_a_comments_markup_and_no_more(raw, expected):
+    assert clean_comment(raw, "markdown") == expected
+
+
+# Text with the pieces of both markups in it, and any text at all.
+MARKUP_PIECES = st.lists(st.sampled_from([
+    "a", " ", "\n", "\n\n", "<", ">", "&", ";", "#", "*", "_", "`", "[", "]", "(", ")", "!", ":", "\\", "-",
+    "1. ", '"', "'", "=", "    ", "> ", "http://x.org", "www.x.org", "javascript:", "<a href=", "</a>", "<b>",
+    "</b>", "<code>", "<blockquote>", "</blockquote>", "<p>", "<br>", "```", "&amp;", "&#x3c;", "<!--", "-->",
+]), max_size=40).map("".join)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.one_of(MARKUP_PIECES, st.text(max_size=60)), markup=st.sampled_from(MARKUPS))
+def test_stored_html_is_a_fixed_point_of_the_sanitizer(text, markup):
+    stored = clean_comment(text, markup)
+    assert sanitize_comment_html(stored, markup) == stored
