@@ -46,7 +46,8 @@ def make_comment(target_key: str, **overrides) -> Comment:
               "status": CommentStatus.APPROVED, "created_at": utcnow(), "ip": "192.0.2.1"}
     fields.update(overrides)
     parent = fields.pop("parent", None)
-    comment = Comment(target_key=target_key, body_html=clean_comment(fields["body_raw"]), **fields)
+    html = clean_comment(fields["body_raw"], fields.get("body_markup", "html"))
+    comment = Comment(target_key=target_key, body_html=html, **fields)
     if parent is not None:
         comment.parent_id, comment.root_id, comment.depth = parent.id, parent.root_id or parent.id, parent.depth + 1
     if comment.status is CommentStatus.APPROVED:

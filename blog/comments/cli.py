@@ -6,12 +6,12 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from blog.comments.markup import render_comment
 from blog.comments.models import Comment
 from blog.comments.privacy import erase_person, export_person, purge
 from blog.comments.signals import commit_and_send
 from blog.comments.thread_cache import touch_thread
 from blog.extensions import db
-from blog.sanitize import clean_comment
 
 # Comments are rebuilt this many at a time, so a large site never holds them all in memory.
 BATCH_SIZE = 500
@@ -20,7 +20,8 @@ BATCH_SIZE = 500
 @click.command("resanitize")
 @with_appcontext
 def resanitize():
-    """Rebuild every comment's stored HTML from its raw text, after the sanitizing policy changed."""
+    """Rebuild every comment's stored HTML from its raw text, in the markup it was written in, after the
+    sanitizing policy changed."""
     changed = total = 0
     last_id = 0
     while True:
@@ -31,7 +32,7 @@ def resanitize():
             break
         changed_threads = set()
         for comment in batch:
-            html = clean_comment(comment.body_raw)
+            html = render_comment(comment.body_raw, comment.body_markup)
             if html != comment.body_html:
                 comment.body_html = html
                 changed_threads.add(comment.target_key)

@@ -7,6 +7,7 @@ from blog.comments.admin_views import bp as admin_bp
 from blog.comments.api import bp as api_bp
 from blog.comments.avatars import avatar_url
 from blog.comments.embedded_threads import embedded_targets
+from blog.comments.markup import ALLOWED_TAGS_NOTE, check_markup
 from blog.comments.models import CommentStatus, approved_counts, comments_in_status, status_counts
 from blog.comments.moderation import ModerationPolicy
 from blog.comments.notifications import notify_moderators
@@ -19,6 +20,8 @@ from blog.comments.views import bp, notices_bp, own_delete, own_edit, submit
 from blog.extensions import db
 
 DEFAULTS = {
+    # What comment text is written in: "html" (WordPress's tags, blank lines make paragraphs) or "markdown".
+    "COMMENTS_MARKUP": "html",
     # "first-time": approve authors with an earlier approved comment; "all": hold all; "none": approve all.
     "COMMENTS_MODERATION": "first-time",
     # More links than this (bare URLs included) hold a comment.
@@ -128,6 +131,7 @@ class Comments:
             app.config.setdefault(key, value)
         # Built here, so a bad setting fails at start-up, not on a reader's comment.
         app.extensions["comments.policy"] = ModerationPolicy(app.config)
+        check_markup(app.config)
         if app.config["COMMENTS_FORM_WINDOW_SECONDS"] < 1:
             raise ValueError("COMMENTS_FORM_WINDOW_SECONDS must be at least 1")
         for name in ("COMMENTS_EDIT_WINDOW_SECONDS", "COMMENTS_MODERATION_LINK_SECONDS"):
@@ -143,7 +147,7 @@ class Comments:
         app.register_blueprint(admin_bp)
         app.register_blueprint(api_bp)
         app.jinja_env.globals.update(comments_section=render_comments_section, comments_avatar_url=avatar_url,
-                                    _c=markup_gettext, _cn=markup_ngettext)
+                                    comments_allowed_tags=ALLOWED_TAGS_NOTE, _c=markup_gettext, _cn=markup_ngettext)
         app.after_request(mark_personal_responses)
         comment_posted.connect(notify_moderators, sender=app)
         comment_posted.connect(notify_on_posting, sender=app)

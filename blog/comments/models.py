@@ -59,6 +59,9 @@ class Comment(db.Model):
     url: Mapped[str] = mapped_column(String(200), default="")
     body_raw: Mapped[str] = mapped_column(LongText)
     body_html: Mapped[str] = mapped_column(LongText)
+    # What body_raw is written in ("html" or "markdown": blog.sanitize.MARKUPS): the site's COMMENTS_MARKUP when
+    # it was posted, so an edit or a resanitize reads it as its writer wrote it, whatever the setting is now.
+    body_markup: Mapped[str] = mapped_column(String(20), default="html", server_default="html")
     status: Mapped[CommentStatus] = mapped_column(
         Enum(CommentStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
         default=CommentStatus.PENDING,

@@ -4,6 +4,7 @@ transitions moderators move comments through afterwards (section 4), each logged
 
 from blog.comments import guard, spam
 from blog.comments.guard import Refusal
+from blog.comments.markup import render_comment
 from blog.comments.models import (
     Comment,
     CommentStatus,
@@ -16,7 +17,6 @@ from blog.comments.signals import comment_edited, comment_status_changed, send_a
 from blog.comments.spam import Verdict
 from blog.comments.thread_cache import touch_thread
 from blog.extensions import db, utcnow
-from blog.sanitize import clean_comment
 
 MODES = ("first-time", "all", "none")
 
@@ -125,7 +125,7 @@ def edit_comment(comment: Comment, author: str, email: str, url: str, text: str,
     if email.lower() != comment.email:
         comment.wants_reply_notice, comment.notice_confirmed_at = False, None
     comment.author, comment.email, comment.url = author, email.lower(), url
-    comment.body_raw, comment.body_html = text, clean_comment(text)
+    comment.body_raw, comment.body_html = text, render_comment(text, comment.body_markup)
     log_action(comment, ModerationAction.EDIT, moderator, comment.status)
     touch_thread(comment.target_key)
     db.session.flush()

@@ -26,13 +26,13 @@ from werkzeug.datastructures import MultiDict
 from blog.comments.cookies import own_edit_tokens
 from blog.comments.forms import OwnEditForm
 from blog.comments.guard import Refusal
+from blog.comments.markup import render_comment
 from blog.comments.models import Comment, CommentStatus, ModerationAction
 from blog.comments.moderation import log_action, move_comment
 from blog.comments.signals import comment_edited, comment_status_changed, send_after_commit
 from blog.comments.thread_cache import touch_thread
 from blog.comments.translation import gettext as _
 from blog.extensions import db
-from blog.sanitize import clean_comment
 
 # Who the moderation log and the signals name for a commenter changing their own comment.
 COMMENTER = "commenter"
@@ -116,7 +116,7 @@ def apply_own_edit(comment: Comment, text: str) -> list[str]:
     if text == comment.body_raw:
         return []  # nothing to change, nor to log
     old_status = comment.status
-    comment.body_raw, comment.body_html = text, clean_comment(text)
+    comment.body_raw, comment.body_html = text, render_comment(text, comment.body_markup)
     verdict = current_app.extensions["comments.policy"].review_edit(comment)
     if verdict is not None:
         comment.status, comment.status_reason = verdict

@@ -9,6 +9,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from blog.comments.embedded_threads import EmbeddedThread, create_thread
 from blog.comments.forms import FORBIDDEN_CHARACTERS, CommentForm, parse_id
 from blog.comments.guard import Refusal
+from blog.comments.markup import render_comment, site_markup
 from blog.comments.models import Comment, CommentStatus, ModerationAction, comment_page, reply_parent
 from blog.comments.moderation import log_action
 from blog.comments.notice_addresses import ask_for_notices
@@ -17,7 +18,6 @@ from blog.comments.target import CommentTarget
 from blog.comments.thread_cache import touch_thread
 from blog.comments.translation import gettext as _
 from blog.extensions import begin_reading, db, utcnow
-from blog.sanitize import clean_comment
 
 USER_AGENT_MAX = 255
 # Every comment is stored with this one statement, on the session's connection: the ORM's unit of work
@@ -73,7 +73,8 @@ def new_comment(target: CommentTarget, form: CommentForm, *, ip: str | None, use
         email=form.email.data.lower(),
         url=form.url.data or "",
         body_raw=form.comment.data,
-        body_html=clean_comment(form.comment.data),
+        body_html=render_comment(form.comment.data, site_markup()),
+        body_markup=site_markup(),
         ip=ip,
         user_agent=user_agent or None,
         wants_reply_notice=form.notify.data,
@@ -171,7 +172,8 @@ def reply_as_moderator(parent: Comment, text: str, moderator: str) -> Comment:
     """A moderator's answer from the queue: the site's own voice, approved at once."""
     now = utcnow()
     reply = Comment(target_key=parent.target_key, author=moderator, email=current_app.config["COMMENTS_SITE_EMAIL"],
-                    body_raw=text, body_html=clean_comment(text), status=CommentStatus.APPROVED,
+                    body_raw=text, body_html=render_comment(text, site_markup()), body_markup=site_markup(),
+                    status=CommentStatus.APPROVED,
                     status_reason="moderator's reply", is_moderator_reply=True, created_at=now, approved_at=now)
     place_in_thread(reply, parent, current_app.config["COMMENTS_THREAD_DEPTH"])
     store(reply)

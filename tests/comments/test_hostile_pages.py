@@ -129,11 +129,12 @@ def assert_page_is_inert(tree, context):
         assert not handlers, f"{context}: <{element.tag}> has {handlers} in {whereabouts(tree, element)}"
 
 
-def assert_allowlisted(content, context):
-    """The sanitizer's policy, read from the page as a browser parsed it."""
+def assert_allowlisted(content, context, tags=COMMENT_TAGS):
+    """The sanitizer's policy (for ``tags``: MARKDOWN_TAGS for Markdown comments), read from the page as a
+    browser parsed it."""
     for element in descendants(content):
         tag = element.tag
-        assert tag in COMMENT_TAGS, f"{context}: <{tag}> in the comment"
+        assert tag in tags, f"{context}: <{tag}> in the comment"
         allowed = set(COMMENT_ATTRIBUTES.get(tag, ())) | ({"rel"} if tag == "a" else set())
         assert set(element.attrib) <= allowed, f"{context}: <{tag}> carries {sorted(set(element.attrib) - allowed)}"
         for name in URL_ATTRIBUTES & set(element.attrib):
