@@ -47,7 +47,8 @@ def schema_of(method: str, path: str, status: int) -> str | None:
         return "comment-edited-response"
     return {("GET", "/api/v1/token"): "token-response", ("GET", "/api/v1/threads/comments"): "thread-response",
             ("GET", "/api/v1/counts"): "counts-response",
-            ("POST", "/api/v1/threads/comments"): "comment-posted-response"}[method, path]
+            ("POST", "/api/v1/threads/comments"): "comment-posted-response",
+            ("POST", "/api/v1/preview"): "preview-response"}[method, path]
 
 
 class ApiClient:
@@ -107,6 +108,16 @@ class ApiClient:
         """Post any body, as a bot would."""
         return self.request("POST", "/api/v1/threads/comments", headers=headers, query_string={"uri": uri},
                             data=data, content_type=content_type)
+
+    def preview(self, text, **fields):
+        """The preview of ``text``, with a fresh token unless ``fields`` give one."""
+        body = {"comment": text, "token": self.token()["token"], **fields}
+        check_schema("preview-request", body)
+        return self.preview_raw(json.dumps(body))
+
+    def preview_raw(self, data, content_type="application/json", headers=None):
+        """POST any body to the preview, as a bot would."""
+        return self.request("POST", "/api/v1/preview", data=data, content_type=content_type, headers=headers)
 
     def edit(self, comment_id, text, edit_token: str | None):
         """Change a comment's text with its edit token (None: no token header)."""

@@ -24,8 +24,9 @@ from blog.comments.api_tokens import issue_api_token
 from blog.comments.avatars import avatar_url
 from blog.comments.cors import add_cors_headers, is_allowed, is_listed, preflight, request_origin
 from blog.comments.embedded_threads import EmbeddedThread, find_thread, new_thread
-from blog.comments.forms import FORBIDDEN_CHARACTERS, ApiCommentForm
+from blog.comments.forms import FORBIDDEN_CHARACTERS, ApiCommentForm, CommentPreviewForm
 from blog.comments.guard import Refusal
+from blog.comments.markup import render_comment, site_markup
 from blog.comments.models import Comment
 from blog.comments.own_edits import apply_own_edit, delete_own, edit_token, edit_until, own_comment, window_seconds
 from blog.comments.page_cache import cacheable
@@ -53,7 +54,7 @@ COUNTS_MAX = 100
 TEXT_FIELDS = {"author": "author", "email": "email", "url": "url", "comment": "comment", "homepage": "homepage",
                "issued": "issued", "token": "csrf_token"}
 # Where a form field's errors are answered: the token's stand for the whole form.
-ERROR_KEYS = {"csrf_token": "form"}
+ERROR_KEYS = {"csrf_token": "form", "token": "form"}
 TOKEN_HEADER = "X-Comments-Token"
 # The header an edit or delete carries its comment's edit token in (the post's answer gave it).
 EDIT_TOKEN_HEADER = "X-Comments-Edit-Token"
@@ -185,12 +186,9 @@ def submit():
     uri = request.args.get("uri", "")
     if not is_page_uri(uri):
         return uri_refused()
-    body = json_body()
-    if body is None:
-        return errors(400, body=_("The request body must be a JSON object, in UTF-8."))
-    formdata, type_errors = form_data(body)
-    if type_errors:
-        return errors(400, **type_errors)
+    formdata, refusal = posted_fields()
+    if refusal is not None:
+        return refusal
 
     begin_reading()  # checking the form only reads: only post_comment's writing takes the write lock
     target, thread_to_create = requested_thread(uri, origin)
@@ -220,6 +218,26 @@ def submit():
     else:
         response.status_code = 202
     return response
+
+
+@bp.post("/preview")
+@takes_json
+def preview():
+    """A comment's text as it would be shown, for the form's live preview (embed.js): ``{"html": …}``,
+    rendered and sanitized as the text would be stored, in the time a post may take (blog.comments.markup);
+    400 with the text's errors. It stores nothing, yet asks for the API's token, as a post does, so no
+    page but ours and the listed origins' may use it, and no text longer than the form takes."""
+    origin = request_origin()
+    if not is_allowed(origin):
+        return origin_refused()
+    formdata, refusal = posted_fields()
+    if refusal is not None:
+        return refusal
+    form = CommentPreviewForm(formdata=MultiDict({"comment": formdata.get("comment", ""),
+                                                  "token": formdata.get("csrf_token", "")}))
+    if not form.validate():
+        return errors(400, **{ERROR_KEYS.get(name, name): messages for name, messages in form.errors.items()})
+    return {"html": render_comment(form.comment.data, site_markup())}
 
 
 @bp.put("/comments/<int:comment_id>")
@@ -329,6 +347,15 @@ def json_body() -> dict | None:
     except (ValueError, RecursionError, UnicodeError):
         return None
     return body if isinstance(body, dict) else None
+
+
+def posted_fields():
+    """The form's fields from the posted JSON object and None, or None and the 400 that says why there are none."""
+    body = json_body()
+    if body is None:
+        return None, errors(400, body=_("The request body must be a JSON object, in UTF-8."))
+    formdata, type_errors = form_data(body)
+    return (None, errors(400, **type_errors)) if type_errors else (formdata, None)
 
 
 def form_data(body: dict) -> tuple[MultiDict, dict]:

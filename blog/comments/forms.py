@@ -234,6 +234,21 @@ class ApiCommentForm(CommentForm):
             raise ValidationError(FORM_EXPIRED)
 
 
+class CommentPreviewForm(Form):
+    """The text of a comment being written, for its preview (POST /api/v1/preview): checked as the comment
+    form's, with the API's token, as a post through the API is (ApiCommentForm)."""
+
+    class Meta:
+        csrf = False
+
+    comment = comment_text_field()
+    token = HiddenField()
+
+    def validate_token(self, field):
+        if not is_genuine_api_token(field.data, request_origin()):
+            raise ValidationError(FORM_EXPIRED)
+
+
 class EditCommentForm(CommentDetailsForm):
     """A moderator's correction of a comment."""
 

@@ -167,6 +167,20 @@ def test_a_comment_posted_on_another_site_shows_in_place(host, new_tab):
     host.assert_quiet()
 
 
+def test_the_live_preview_works_on_another_site(host):
+    """The preview asks the blog's API from the other origin (CORS, the API's token), as the post does."""
+    page = host.page
+    thread_loaded(host)
+    page.get_by_role("button", name="Preview", exact=True).click()
+    with page.expect_response(lambda response: response.url.endswith("/api/v1/preview")) as answer:
+        fill_form(page, comment="<b>Bold</b> <script>alert(1)</script>")
+    assert answer.value.status == 200
+    content = page.locator("#comment-preview .comment-content")
+    expect(content.locator("b")).to_have_text("Bold")
+    expect(content).to_contain_text("<script>alert(1)</script>")
+    host.assert_quiet()
+
+
 def test_a_reply_from_another_site_lands_under_its_comment(host, conversation):
     page = host.page
     thread_loaded(host)

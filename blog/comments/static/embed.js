@@ -29,7 +29,8 @@
     notify: "Stuur mij een e-mail bij reacties op mijn reactie.", post: "Reactie plaatsen",
     unsent: "Uw reactie kon niet worden verzonden. Probeer het alstublieft opnieuw.",
     edit: "Bewerken", remove: "Verwijderen", save: "Opslaan", cancel: "Annuleren",
-    editLabel: "Uw reactie bewerken", removed: "Uw reactie is verwijderd."
+    editLabel: "Uw reactie bewerken", removed: "Uw reactie is verwijderd.",
+    preview: "Voorbeeld", previewTitle: "Zo ziet uw reactie eruit:"
   } : {
     comments: "Comments", one: "One thought on “{title}”", many: "{num} thoughts on “{title}”",
     loading: "Loading comments…", failed: "Comments could not be loaded.",
@@ -42,7 +43,8 @@
     notify: "Notify me of replies by email.", post: "Post Comment",
     unsent: "Your comment could not be sent. Please try again.",
     edit: "Edit", remove: "Delete", save: "Save", cancel: "Cancel",
-    editLabel: "Edit your comment", removed: "Your comment was deleted."
+    editLabel: "Edit your comment", removed: "Your comment was deleted.",
+    preview: "Preview", previewTitle: "Your comment will look like this:"
   };
   // The fields whose errors stand beside them, in the order the form shows them.
   var FIELDS = ["comment", "author", "email", "url"];
@@ -105,6 +107,16 @@
       return response.json().then(function (data) {
         return {status: response.status, data: data};
       });
+    });
+  }
+
+  // A token of the API's for this origin, with a form stamp of the moment it was given.
+  function freshToken() {
+    return request("token", {cache: "no-store"}).then(function (answer) {
+      if (answer.status !== 200) {
+        throw new Error("no token");
+      }
+      return answer.data;
     });
   }
 
@@ -556,12 +568,9 @@
     // from it): the form's only one.
     function fetchToken() {
       if (!token) {
-        token = request("token", {cache: "no-store"}).then(function (answer) {
-          if (answer.status !== 200) {
-            throw new Error("no token");
-          }
-          form.elements.issued.value = answer.data.issued;
-          return answer.data.token;
+        token = freshToken().then(function (given) {
+          form.elements.issued.value = given.issued;
+          return given.token;
         });
         token.catch(function () {
           token = null;  // the next try asks again
@@ -654,6 +663,86 @@
     });
   }
 
+  // The live preview: a "Preview" button beside the comment field shows the text as the server renders and
+  // sanitizes it for storing (POST /api/v1/preview, the same on our pages and on another site's), and keeps it
+  // up to date a moment after the reader stops typing. Without this script there is no button, and nothing
+  // else changes.
+  var PREVIEW_DELAY = 400;
+
+  function addPreview(form) {
+    var field = form.elements.comment;
+    if (!field || form.querySelector(".comment-preview-button")) {
+      return;
+    }
+    var button = attributes(element("button", "comment-preview-button", text.preview),
+                            {type: "button", "aria-expanded": "false", "aria-controls": "comment-preview"});
+    var content = element("div", "comment-content");
+    var panel = attributes(element("div", "comment-preview"), {id: "comment-preview", "aria-live": "polite"});
+    append(panel, [element("p", "comment-preview-title", text.previewTitle), content]);
+    panel.hidden = true;
+    field.parentNode.appendChild(button);
+    field.parentNode.parentNode.insertBefore(panel, field.parentNode.nextSibling);
+    var token = null;
+    var timer = null;
+    var asked = 0;  // the latest text asked for: an older answer arriving late is dropped
+
+    function previewToken() {
+      if (!token) {
+        token = freshToken().then(function (given) {
+          return given.token;
+        });
+        token.catch(function () {
+          token = null;
+        });
+      }
+      return token;
+    }
+
+    function refresh() {
+      var value = field.value;
+      var number = ++asked;
+      if (!value.trim()) {
+        content.textContent = "";
+        return;
+      }
+      previewToken().then(function (apiToken) {
+        return request("preview", {method: "POST", headers: {"Content-Type": "application/json"},
+                                   body: JSON.stringify({comment: value, token: apiToken})});
+      }).then(function (answer) {
+        if (number !== asked) {
+          return;
+        }
+        if (answer.status === 200) {
+          setContent(content, answer.data.html);
+          return;
+        }
+        var errors = answer.data.errors || {};
+        if (errors.form) {
+          token = null;  // expired: the next keystroke asks for a fresh one
+        }
+        content.textContent = firstMessage(errors.comment || errors.form || text.unsent);
+      }).catch(function () {
+        if (number === asked) {
+          content.textContent = text.unsent;
+        }
+      });
+    }
+
+    button.addEventListener("click", function () {
+      panel.hidden = !panel.hidden;
+      button.setAttribute("aria-expanded", String(!panel.hidden));
+      if (!panel.hidden) {
+        refresh();
+      }
+    });
+    field.addEventListener("input", function () {
+      if (!panel.hidden) {
+        window.clearTimeout(timer);
+        timer = window.setTimeout(refresh, PREVIEW_DELAY);
+      }
+    });
+  }
+
   // The blog's own page: the form is the server's, and so is every answer to it. The form goes in the
   // background, and the comments section of the page the server answers with (the page its 303 leads to,
   // or the form again with its messages) takes this one's place: the same cookies (a held comment,
@@ -663,6 +752,7 @@
     if (!form || !window.DOMParser) {
       return;
     }
+    addPreview(form);
     var sending = false;
     form.addEventListener("submit", function (event) {
       event.preventDefault();
@@ -770,6 +860,7 @@
         var respond = buildForm();
         section.appendChild(respond);
         takeOverForm(section, respond.querySelector("form"), false);
+        addPreview(respond.querySelector("form"));
         var reply = attributes(element("script"), {src: base + "/comments/embed/reply.js"});
         document.head.appendChild(reply);
       } else {
