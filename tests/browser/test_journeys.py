@@ -197,6 +197,8 @@ def test_a_reader_fills_the_whole_form_by_keyboard_only(tab):
     text = "Typed without a mouse: thank you for the clear article."
     focused_and_visible("comment")
     page.keyboard.type(text)
+    page.keyboard.press("Tab")
+    focused_and_visible("comment-preview-button")  # beside the field it previews (embed.js)
     for field, value in (("author", "Kay Board"), ("email", "kay@example.org"), ("url", "https://kay.example.org/")):
         page.keyboard.press("Tab")
         focused_and_visible(field)

@@ -675,7 +675,8 @@
       return;
     }
     var button = attributes(element("button", "comment-preview-button", text.preview),
-                            {type: "button", "aria-expanded": "false", "aria-controls": "comment-preview"});
+                            {type: "button", id: "comment-preview-button", "aria-expanded": "false",
+                             "aria-controls": "comment-preview"});
     var content = element("div", "comment-content");
     var panel = attributes(element("div", "comment-preview"), {id: "comment-preview", "aria-live": "polite"});
     append(panel, [element("p", "comment-preview-title", text.previewTitle), content]);
