@@ -22,6 +22,9 @@ from blog.sanitize import COMMENT_ATTRIBUTES, COMMENT_TAGS, MARKUPS, clean_comme
 
 # The longest a comment's Markdown may take: a reader's 65,525 characters of it take well under a second.
 MARKDOWN_SECONDS = 5
+# The longest a new helper process may take to start (a fresh interpreter importing the sanitizer): not
+# counted in MARKDOWN_SECONDS, so a busy machine's slow start never turns a reader's Markdown into plain text.
+STARTUP_SECONDS = 60
 
 
 # The form's note on the tags a comment may hold, as WordPress's form lists them: the paragraphs and breaks
@@ -56,7 +59,12 @@ class _MarkdownRenderer:
         self._pool = None
 
     def render(self, text: str) -> str:
-        pool = self._running_pool()
+        try:
+            pool = self._running_pool()
+        except multiprocessing.TimeoutError:
+            current_app.logger.warning("The Markdown helper did not start within %s s: comment stored as plain text",
+                                       STARTUP_SECONDS)
+            return clean_comment(text)
         try:
             return pool.apply_async(clean_comment, (text, "markdown")).get(MARKDOWN_SECONDS)
         except multiprocessing.TimeoutError:
@@ -71,7 +79,13 @@ class _MarkdownRenderer:
         with self._lock:
             if self._pool is None:
                 # spawn, not fork: a fork of a worker with threads and database connections is unsafe.
-                self._pool = multiprocessing.get_context("spawn").Pool(1)
+                pool = multiprocessing.get_context("spawn").Pool(1)
+                try:
+                    pool.apply_async(clean_comment, ("", "markdown")).get(STARTUP_SECONDS)  # started, imported
+                except multiprocessing.TimeoutError:
+                    pool.terminate()
+                    raise
+                self._pool = pool
             return self._pool
 
     def _stop(self, pool: Pool):
