@@ -93,10 +93,14 @@ def send(tab, words, scripts: bool):
             tab.page.get_by_role("button", name=words["post"], exact=True).click()
 
 
-def assert_landed(page, target):
-    """The reader sees the message and has the focus on it."""
+def assert_landed(page, target, scripts: bool):
+    """The reader sees the message and has the focus on it; where the browser's own move put it there (the
+    fragment, autofocus), with the focus shown (a script's move after a click shows none, by the browser's
+    :focus-visible rules)."""
     expect(target).to_be_in_viewport()
     expect(target).to_be_focused()
+    if not scripts:
+        assert target.evaluate("node => getComputedStyle(node).outlineStyle") == "solid"
 
 
 def author(language: str) -> dict:
@@ -117,7 +121,7 @@ def test_a_posted_comment_lands_at_its_own_box(reader, mailbox, case, scripts, l
 
     box = page.locator("li.comment", has_text=text)
     assert page.url == f"{reader.server.post_url}#{box.get_attribute('id')}"
-    assert_landed(page, box)
+    assert_landed(page, box, scripts)
     expect(box.locator(".comment-awaiting-moderation")).to_have_text(words["held"])
     if case == "notify":
         expect(box.locator(".comment-notice-confirmation")).to_have_text(words["inbox"])
@@ -155,7 +159,7 @@ def test_a_refused_form_lands_at_its_message_announced(reader, case, scripts, la
     message = page.locator("#form-error")
     expect(message).to_have_text(words[case])
     expect(message).to_have_attribute("role", "alert")
-    assert_landed(page, message)
+    assert_landed(page, message, scripts)
     expect(page.locator("#comment")).to_have_value(text)
     # Without scripts the browser shows the page the form's POST answered, at its fragment; with them the
     # page keeps its own address.
@@ -174,7 +178,7 @@ def test_a_mistake_in_a_field_lands_at_that_field(reader, case, scripts, languag
     expect(message).to_have_text(words["bad email"])
     expect(field).to_have_attribute("aria-invalid", "true")
     expect(field).to_have_attribute("aria-describedby", "email-notes email-error")  # said with the field
-    assert_landed(page, field)
+    assert_landed(page, field, scripts)
     expect(message).to_be_in_viewport()
     reader.assert_quiet()
 
