@@ -49,6 +49,7 @@ RUNS = {"a": [(True, "en", 1280), (False, "nl", 360)], "b": [(False, "en", 1280)
 
 @pytest.fixture(scope="module")
 def mailbox():
+    """A real SMTP server on loopback for the module's blog: the confirmation mails the notice speaks of."""
     with Mailbox() as box:
         yield box
 

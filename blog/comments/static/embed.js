@@ -21,6 +21,7 @@
     comments: "Reacties", one: "Eén reactie op “{title}”", many: "{num} reacties op “{title}”",
     loading: "Reacties worden geladen…", failed: "De reacties konden niet worden geladen.",
     says: "{name} schreef:", at: "{date} om {time}", held: "Uw reactie is in afwachting van moderatie.",
+    inbox: "Controleer uw inbox: volg de link in onze bevestigingsmail om e-mails over reacties te ontvangen.",
     reply: "Beantwoorden", replyTo: "Beantwoorden – antwoord op {name}", navigation: "Reactienavigatie",
     older: "Oudere reacties", newer: "Nieuwere reacties", closed: "Reacties zijn gesloten.",
     title: "Laat een reactie achter", titleTo: "Laat een reactie achter op {name}", cancelReply: "Reactie annuleren",
@@ -34,6 +35,7 @@
     comments: "Comments", one: "One thought on “{title}”", many: "{num} thoughts on “{title}”",
     loading: "Loading comments…", failed: "Comments could not be loaded.",
     says: "{name} says:", at: "{date} at {time}", held: "Your comment is awaiting moderation.",
+    inbox: "Check your inbox: follow the link in our confirmation mail to get mail about replies.",
     reply: "Reply", replyTo: "Reply to {name}", navigation: "Comments navigation",
     older: "Older Comments", newer: "Newer Comments", closed: "Comments are closed.",
     title: "Leave a Reply", titleTo: "Leave a Reply to {name}", cancelReply: "Cancel reply",
@@ -595,6 +597,9 @@
         list = parent.appendChild(element("ol", "children"));
       }
       var item = list.appendChild(commentItem(comment, isHeld, true));
+      if (sent.notify) {  // beside the held notice, as the blog's own page tells its poster
+        item.querySelector(".comment-meta").appendChild(element("p", "comment-notice-confirmation", text.inbox));
+      }
       form.elements.comment.value = "";
       var body = item.querySelector(".comment-body");
       body.setAttribute("tabindex", "-1");
