@@ -199,11 +199,11 @@ def test_a_forged_notice_cookie_shows_nothing(noticing, post, forgery):
     assert page.status_code == 200 and INBOX not in page.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("approved_before", [0, 1, 2, 3])
-def test_a_held_comment_leads_to_the_last_page_which_shows_it(make_blog, approved_before):
+@pytest.mark.parametrize("approved_before", [0, 2, 3])
+def test_a_held_comment_leads_to_the_last_page_which_shows_it(make_blog, database_url, approved_before):
     """Held top-level comments are shown to their author on the thread's last page: a full last page
     must not send them to the page past it (which is 404)."""
-    blog = make_blog(COMMENTS_PER_PAGE=2, COMMENTS_MODERATION="all")
+    blog = make_blog(database_url, COMMENTS_PER_PAGE=2, COMMENTS_MODERATION="all")
     for number in range(approved_before):
         blog.add(author=f"Reader {number}")
     response = blog.reader.post(comment="Held at the end of the thread.")
