@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from blog.comments.cookies import OWN_PAGE_COOKIES
 from tests.nginx import HTTP_CONF, LOCATION_CONF, nginx_binary
 from tests.servers import PROJECT_ROOT, blog_environment, flask_command, free_port
 
@@ -177,6 +178,12 @@ def test_socket_and_nginx_agree_on_the_address():
     assert len(socket_tcp) == 1 and len(upstream_servers) >= 2
     assert socket_tcp[0] in upstream_servers
     assert {port for _address, port in upstream_servers} == {socket_tcp[0][1]}
+
+
+def test_nginx_bypasses_its_cache_for_every_cookie_that_makes_a_page_personal():
+    """The map of blog-http.conf names the session and each of the plugin's own-page cookies, no more."""
+    [names] = re.findall(r"\$blog_own_page \{.*?\\s\*\(([^)]*)\)=", HTTP_CONF.read_text(), re.DOTALL)
+    assert set(names.split("|")) == {"session", *OWN_PAGE_COOKIES}
 
 
 # --- the nginx upstream for several hosts -----------------------------------------------------------------

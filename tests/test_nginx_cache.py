@@ -39,8 +39,9 @@ TIMEOUT = 15
 PAGE = "/how-ketamine-works/"
 HELD_TEXT = "Your comment is awaiting moderation."
 OWN_EDIT_TEXT = "You can edit or delete your comment until"
+INBOX_TEXT = "Check your inbox: follow the link in our confirmation mail to get mail about replies."
 ADMIN, PASSWORD = "boss", "correct horse battery staple"
-OWN_COOKIES = ("session", "comments_held", "comment_author", "comments_posted", "comments_own")
+OWN_COOKIES = ("session", "comments_held", "comment_author", "comments_posted", "comments_own", "comments_notice")
 # What nginx says when it answered from what it keeps: such a response must carry no cookie.
 FROM_CACHE = {"HIT", "STALE", "UPDATING", "REVALIDATED"}
 
@@ -353,7 +354,7 @@ def test_own_pages_bypass_the_cache_and_nothing_personal_reaches_others(held_sit
     own = rita.get()
     assert_own_page(own)
     assert 'value="Rita Remembered"' in own.text and 'value="rita.remembered@example.org"' in own.text
-    PERSONAL_TEXTS.update({held_text, remembered_text, "Rita Remembered", "Harriet Held", OWN_EDIT_TEXT})
+    PERSONAL_TEXTS.update({held_text, remembered_text, "Rita Remembered", "Harriet Held", OWN_EDIT_TEXT, INBOX_TEXT})
 
     # A poster whose comment is still in its edit window finds their Edit and Delete there.
     edith = held_site.reader()
@@ -365,6 +366,19 @@ def test_own_pages_bypass_the_cache_and_nothing_personal_reaches_others(held_sit
     own = edith.get()
     assert_own_page(own)
     assert OWN_EDIT_TEXT in own.text
+
+    # A poster who ticked "Notify me" is told to check their inbox, beside their comment.
+    nina = held_site.reader()
+    asking = nina.comment(nina.get(), unique("Tell me about answers"), author="Nina Notified",
+                          email="nina.notified@example.org", notify="y")
+    assert asking.status == 303, (asking.status, asking.text[:500])
+    assert "comments_notice" in asking.cookies, asking.cookies
+    nina.keep_only("comments_held", "comments_notice")
+    own = nina.get()
+    assert_own_page(own)
+    assert INBOX_TEXT in own.text
+    nina.keep_only("comments_notice")  # the notice cookie alone makes the page her own
+    assert_own_page(nina.get())
 
     # An admin, signed in, gets the post page and the moderation queue from the app, never the cache.
     admin = held_site.reader()
@@ -382,7 +396,7 @@ def test_own_pages_bypass_the_cache_and_nothing_personal_reaches_others(held_sit
     for uri in (PAGE, PAGE, PAGE + "?after=personal", PAGE + "?after=personal"):
         answer = held_site.anonymous().get(uri)
         assert_shared_page(answer, held_site)
-        for personal in (held_text, HELD_TEXT, OWN_EDIT_TEXT, remembered_text, "Rita Remembered",
+        for personal in (held_text, HELD_TEXT, OWN_EDIT_TEXT, INBOX_TEXT, remembered_text, "Rita Remembered",
                          "rita.remembered@example.org", "Harriet Held", "harriet.held@example.org"):
             assert personal not in answer.text, (uri, answer.cache, personal)
     assert answer.cache == "HIT"

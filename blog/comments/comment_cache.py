@@ -8,7 +8,8 @@ keyed by what it is rendered for (the target, the page, whether the thread is op
 the time zone), and good only for the rows it was rendered from, its own and its replies', exactly as
 the view has just read them. Any change to a comment or to its replies renders it again, whatever
 wrote it and whether or not it touched the thread; a new reply costs its own rendering and its
-parents', not the page's. A rendering with a held comment in it is its author's alone: never kept.
+parents', not the page's. A rendering with a held comment in it, or with the notice of a comment just
+posted, is its author's alone: never kept.
 """
 
 from flask import current_app
@@ -51,11 +52,12 @@ class CommentRenderer:
 
     def _version(self, node):
         """The rows a node's rendering shows, its own and (nested) its replies', every column of them, so
-        a host's template may show any attribute of a comment; None if any of them is held."""
+        a host's template may show any attribute of a comment; None if any of them is held or shows the
+        reader's notice (ThreadNode.awaits_notice_confirmation)."""
         comment_id = node.row.id
         if comment_id not in self._versions:
             replies = tuple(self._version(child) for child in node.children)
-            is_kept = not node.is_held and None not in replies
+            is_kept = not node.is_held and not node.awaits_notice_confirmation and None not in replies
             self._versions[comment_id] = (tuple(node.row), replies) if is_kept else None
         return self._versions[comment_id]
 

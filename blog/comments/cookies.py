@@ -1,8 +1,9 @@
 """The plugin's cookies: the comments a browser is waiting on, the details it asked us to remember, a
-mark that it has just posted, and the tokens that let it change its latest comments for a while.
+mark that it has just posted, the comment it has just asked reply notices for, and the tokens that let
+it change its latest comments for a while.
 
-None is the Flask session, which is signed but readable: the held-comments cookie names only
-comment ids (signed, so a browser cannot claim another's), the remembered details, which hold
+None is the Flask session, which is signed but readable: the held-comments and notice cookies name
+only comment ids (signed, so a browser cannot claim another's), the remembered details, which hold
 an email address, are encrypted, and the own-comments cookie holds ids and their edit tokens
 (blog.comments.own_edits), signed as well. Any of them makes the browser's pages its own (blog.comments.page_cache):
 a cache in front must pass such requests to the app (README, Deployment).
@@ -21,16 +22,25 @@ HELD_COOKIE = "comments_held"
 AUTHOR_COOKIE = "comment_author"
 POSTED_COOKIE = "comments_posted"
 OWN_COOKIE = "comments_own"
+NOTICE_COOKIE = "comments_notice"
+# Any of them makes a browser's page its own (has_own_cookies); deploy/nginx/blog-http.conf names them too.
+OWN_PAGE_COOKIES = (HELD_COOKIE, AUTHOR_COOKIE, POSTED_COOKIE, OWN_COOKIE, NOTICE_COOKIE)
 # How many of a browser's latest held comments it keeps seeing, and for how long.
 HELD_LIMIT = 20
 HELD_MAX_AGE = 30 * 24 * 3600
 REMEMBER_MAX_AGE = 365 * 24 * 3600
 # How many of a browser's latest comments it may still change (each within its own window).
 OWN_LIMIT = 5
+# How long the page of a comment just posted with "Notify me" ticked says to check the inbox.
+NOTICE_MAX_AGE = 15 * 60
 
 
 def _held_serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.secret_key, salt="comments-held")
+
+
+def _notice_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="comments-notice")
 
 
 def _own_serializer() -> URLSafeSerializer:
@@ -49,7 +59,7 @@ def _set(response, name, value, max_age):
 
 def has_own_cookies() -> bool:
     """Whether this browser sends any of them, valid or not: its page may be its own."""
-    return any(name in request.cookies for name in (HELD_COOKIE, AUTHOR_COOKIE, POSTED_COOKIE, OWN_COOKIE))
+    return any(name in request.cookies for name in OWN_PAGE_COOKIES)
 
 
 def held_comment_ids() -> list[int]:
@@ -76,6 +86,24 @@ def forget_held_comment(response, comment_id: int):
     if comment_id in ids:
         ids.remove(comment_id)
         _set(response, HELD_COOKIE, _held_serializer().dumps(ids), HELD_MAX_AGE)
+
+
+def notice_comment_id() -> int | None:
+    """The comment this browser has just posted asking for reply notices; None if none or tampered with."""
+    value = request.cookies.get(NOTICE_COOKIE)
+    if not value:
+        return None
+    try:
+        comment_id = _notice_serializer().loads(value)
+    except BadSignature:
+        return None
+    return comment_id if isinstance(comment_id, int) and not isinstance(comment_id, bool) else None
+
+
+def remember_notice_asked(response, comment_id: int):
+    """Let the page of the comment this browser has just posted say, for a while, that a mail asks it to
+    confirm the reply notices it ticked (that page is its own, as any with this cookie)."""
+    _set(response, NOTICE_COOKIE, _notice_serializer().dumps(comment_id), NOTICE_MAX_AGE)
 
 
 def own_edit_tokens() -> dict[int, str]:

@@ -217,6 +217,7 @@ def _top_level_count(*conditions):
 _TOP_LEVEL_BEFORE = select(
     _top_level_count(Comment.created_at < bindparam("created_at"))
     + _top_level_count(Comment.created_at == bindparam("created_at"), Comment.id < bindparam("id")))
+_TOP_LEVEL_TOTAL = select(_top_level_count())
 _SAME_TEXT = {
     is_reply: select(Comment.body_raw).where(
         Comment.target_key == bindparam("target_key"),
@@ -237,9 +238,15 @@ def top_level_comments_before(comment: "Comment") -> int:
 
 
 def comment_page(comment: "Comment") -> int:
-    """The page of the thread that shows this comment: its top-level comment's page."""
+    """The page of the thread that shows this comment: its top-level comment's page; for a top-level
+    comment not approved (shown to its author alone), the last page, where such comments are shown
+    (blog.comments.section.render_thread), not the one past it when the last is full."""
     root = db.session.get(Comment, comment.root_id) if comment.root_id else comment
-    return top_level_comments_before(root) // current_app.config["COMMENTS_PER_PAGE"] + 1
+    per_page = current_app.config["COMMENTS_PER_PAGE"]
+    if root.status is not CommentStatus.APPROVED:
+        total = db.session.connection().execute(_TOP_LEVEL_TOTAL, {"target_key": root.target_key}).scalar()
+        return max(1, -(-total // per_page))
+    return top_level_comments_before(root) // per_page + 1
 
 
 def said_before(comment: "Comment") -> bool:

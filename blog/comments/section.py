@@ -11,7 +11,7 @@ from markupsafe import Markup
 from sqlalchemy import Row, bindparam, func, select
 
 from blog.comments.comment_cache import CommentRenderer
-from blog.comments.cookies import has_own_cookies, held_comment_ids, remembered_author
+from blog.comments.cookies import has_own_cookies, held_comment_ids, notice_comment_id, remembered_author
 from blog.comments.forgery import form_token, has_session
 from blog.comments.forms import CommentForm, parse_id
 from blog.comments.models import (
@@ -78,6 +78,9 @@ class ThreadNode:
 
     row: Row
     children: list["ThreadNode"] = field(default_factory=list)
+    awaits_notice_confirmation: bool = False
+    """Whether this is the comment the reader has just posted asking for reply notices, not yet confirmed:
+    its page, the reader's own, says to check the inbox (never kept, like a held comment)."""
 
     @cached_property
     def comment(self) -> Comment:
@@ -88,10 +91,14 @@ class ThreadNode:
         return self.row.status is not CommentStatus.APPROVED
 
 
-def build_thread(rows) -> list[ThreadNode]:
+def build_thread(rows, notice_id: int | None = None) -> list[ThreadNode]:
     """Nest comments' rows (oldest first) under their parents. A reply whose parent is not shown (held or
-    removed) hangs under its thread's top-level comment; one whose thread is not shown is left out."""
+    removed) hangs under its thread's top-level comment; one whose thread is not shown is left out.
+    ``notice_id`` is the comment the reader has just asked reply notices for (the notice cookie)."""
     nodes = {row.id: ThreadNode(row) for row in rows}
+    noticed = nodes.get(notice_id)
+    if noticed is not None and noticed.row.wants_reply_notice and noticed.row.notice_confirmed_at is None:
+        noticed.awaits_notice_confirmation = True
     roots = []
     for node in nodes.values():
         parent_id, root_id = node.row.parent_id, node.row.root_id
@@ -135,9 +142,9 @@ def reply_target(target: CommentTarget, form: CommentForm) -> Comment | None:
 def render_comments_section(target: CommentTarget, form: CommentForm | None = None) -> Markup:
     """The whole section for ``target``; pass the bound form when re-rendering after an error."""
     page, is_target_open = requested_page(), is_open(target)
-    held_ids = held_comment_ids()
-    if held_ids:
-        thread_html = render_thread(target, page, is_target_open, held_ids)
+    held_ids, notice_id = held_comment_ids(), notice_comment_id()
+    if held_ids or notice_id:
+        thread_html = render_thread(target, page, is_target_open, held_ids, notice_id)
     else:
         key = (target.key, target.url, target.title, page, str(get_locale()), is_target_open)
         given = section_state().thread_versions.get(target.key)
@@ -187,10 +194,12 @@ def prepare_form(target: CommentTarget, form: CommentForm | None, remembered: di
     return form, replying_to
 
 
-def render_thread(target: CommentTarget, page: int, is_target_open: bool, held_ids=()) -> Markup:
+def render_thread(target: CommentTarget, page: int, is_target_open: bool, held_ids=(),
+                  notice_id: int | None = None) -> Markup:
     """The count heading, one page of the thread and its page links (404 past the last page): a few
     queries, whatever its size, and only the comments that changed rendered (blog.comments.comment_cache).
-    With ``held_ids``, the reader's own held comments are shown in their places (never cached)."""
+    With ``held_ids``, the reader's own held comments are shown in their places, and with ``notice_id``
+    the notice of the comment they asked reply notices for (never cached)."""
     pagination = ThreadPagination(page=page, per_page=current_app.config["COMMENTS_PER_PAGE"], max_per_page=None,
                                   error_out=False, target_key=target.key)
     if pagination.page > max(pagination.pages, 1):
@@ -202,7 +211,7 @@ def render_thread(target: CommentTarget, page: int, is_target_open: bool, held_i
         shown += [row for row in held if row.parent_id is not None or is_last_page]
         shown.sort(key=_in_order)
     render_comment = CommentRenderer(target, pagination, is_target_open, page_url)
-    return Markup(render_template("comments/_thread.html", thread=build_thread(shown),
+    return Markup(render_template("comments/_thread.html", thread=build_thread(shown, notice_id),
                                   count=count_approved(target.key), **render_comment.context))
 
 

@@ -22,6 +22,7 @@ from blog.comments.cookies import (
     own_edit_tokens,
     remember_author,
     remember_held_comment,
+    remember_notice_asked,
     remember_own_comment,
     remember_posting,
 )
@@ -85,12 +86,13 @@ def submit(locator):
             response.headers["Retry-After"] = str(outcome.refusal.retry_after)
         return response
     comment = outcome.comment
-    location = page_url(target, outcome.page)
-    if comment.is_approved:
-        response = redirect(f"{location}#comment-{comment.id}", code=303)
-    else:
-        response = redirect(location, code=303)
+    # Straight to the comment, held or not: the page shows it to this browser, focusable (its fragment
+    # focuses it), with its notices (awaiting moderation, the mail to confirm reply notices).
+    response = redirect(f"{page_url(target, outcome.page)}#comment-{comment.id}", code=303)
+    if not comment.is_approved:
         remember_held_comment(response, comment.id)
+    if comment.wants_reply_notice:
+        remember_notice_asked(response, comment.id)
     if window_seconds():
         remember_own_comment(response, comment.id, edit_token(comment), window_seconds())
     if form.remember.data:

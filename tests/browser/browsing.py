@@ -183,7 +183,11 @@ def assert_errors_beside_fields(page, errors: dict):
 
 
 def approved_comment_id(response) -> int | None:
-    """The comment a 303 after posting points at (/<slug>/#comment-<id>); None for a held one."""
+    """The comment a 303 after posting points at (/<slug>/#comment-<id>); None for a held one (whose
+    answer sets the held-comments cookie)."""
+    if any(header["name"].lower() == "set-cookie" and header["value"].startswith("comments_held=")
+           for header in response.headers_array):
+        return None
     match = COMMENT_LOCATION.search(response.headers["location"])
     return int(match.group(1)) if match else None
 

@@ -208,10 +208,14 @@ def test_a_held_comment_shows_its_notice_to_its_poster_alone(host, new_tab):
     thread_loaded(host)
     text = f"Please {HOLD_WORD}: a comment a moderator must see first."
     fill_form(page, comment=text, author="Harold Held", email="harold@example.org")
+    page.get_by_label("Notify me of replies by email.", exact=True).check()
     post_in_place(page)
     held = page.locator("li.comment", has_text=text)
     expect(held).to_have_class(re.compile(r"\bcomment-held\b"))
     expect(held.locator(".comment-awaiting-moderation")).to_have_text(HELD_NOTICE)
+    expect(held.locator(".comment-notice-confirmation")).to_have_text(
+        "Check your inbox: follow the link in our confirmation mail to get mail about replies.")
+    expect(held.locator(".comment-body")).to_be_focused()
     expect(held.locator(".comment-reply-link")).to_have_count(0)
 
     reader = new_tab()
@@ -319,8 +323,11 @@ def test_a_dutch_page_gets_the_thread_in_dutch(browser, blog, sites, conversatio
         post_in_place(page, "Reactie plaatsen")
         expect(page.locator("#author-error")).to_have_text("Vul alstublieft de vereiste velden in.")
         fill_form(page, DUTCH_FIELD_LABELS, author="Jan de Vries")
+        page.get_by_label("Stuur mij een e-mail bij reacties op mijn reactie.", exact=True).check()
         post_in_place(page, "Reactie plaatsen")
         expect(page.locator(".comment-awaiting-moderation")).to_have_text("Uw reactie is in afwachting van moderatie.")
+        expect(page.locator(".comment-notice-confirmation")).to_have_text(
+            "Controleer uw inbox: volg de link in onze bevestigingsmail om e-mails over reacties te ontvangen.")
         host.assert_quiet()
 
 
@@ -364,7 +371,8 @@ def test_our_post_page_posts_the_form_in_the_background_without_a_reload(tab):
     expect(shown.locator(".comment-author")).to_have_text("Paula Page says:")
     expect(page.locator(".comments-title")).to_have_text(f"{count + 1} thoughts on “{TITLE}”")
     assert page.evaluate("window.notReloaded") is True
-    assert page.url == tab.server.post_url
+    assert page.url == f"{tab.server.post_url}#{shown.get_attribute('id')}", "the 303's address, at the comment"
+    expect(shown).to_be_focused()
     expect(page.locator(".own-comments")).to_contain_text("You can edit or delete your comment")
     page.reload()
     expect(page.locator("ol.comment-list > li.comment", has_text=text)).to_have_count(1)

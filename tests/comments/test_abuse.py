@@ -2,6 +2,7 @@
 bots caught by the signed form stamp, oversized and hostile bodies, and forged cross-site posts on the
 comment form and on the admin's forms. Each gets a clear answer and changes nothing."""
 
+import re
 import time
 from datetime import timedelta
 from urllib.parse import quote
@@ -30,6 +31,8 @@ FLOOD_SECONDS = 15
 STAMP_SALT = "comments-form-issued"
 # What the form keeps out of stored text (blog.comments.forms.FORBIDDEN_CHARACTERS, by its contract).
 FORBIDDEN = ("\x00", "\ud800", "\ufffd")
+
+HELD_LOCATION = re.compile(r"#comment-\d+$")
 
 
 def quick_admin():
@@ -276,9 +279,10 @@ def test_same_text_on_another_post_or_by_another_author_is_not_a_duplicate(make_
 
 
 def held_answer(response) -> tuple:
-    """What a browser learns from the answer to its post: status, where it goes, which cookies it gets."""
+    """What a browser learns from the answer to its post: status, where it goes (to its comment, whatever
+    its id), which cookies it gets."""
     cookies = sorted(header.split("=", 1)[0] for header in response.headers.getlist("Set-Cookie"))
-    return response.status_code, response.headers["Location"], cookies
+    return response.status_code, HELD_LOCATION.sub("#comment-<id>", response.headers["Location"]), cookies
 
 
 def test_form_sent_at_once_is_answered_like_a_held_comment_and_stored_as_spam(make_blog, monkeypatch):
@@ -292,7 +296,7 @@ def test_form_sent_at_once_is_answered_like_a_held_comment_and_stored_as_spam(ma
                                                      "comment": "Took my time.", **person_fields}) as held:
         held.get_data()
     bot = send(blog, author="Bot", email="bot@example.org", comment="Posted at once.")
-    assert held_answer(held)[:2] == (303, "/hello/") and "comments_held" in held_answer(held)[2]
+    assert held_answer(held)[:2] == (303, "/hello/#comment-<id>") and "comments_held" in held_answer(held)[2]
     assert held_answer(bot) == held_answer(held)
     by_text = {comment.body_raw: comment for comment in stored(blog)}
     assert by_text["Took my time."].status is CommentStatus.PENDING
@@ -312,16 +316,16 @@ def test_forged_or_missing_stamp_is_spam(make_blog, issued):
     elif issued == "another value":
         issued = TimestampSigner(blog.app.secret_key, salt=STAMP_SALT).sign("something-else").decode()
     response = send(blog, issued=issued, comment="Who signed this?")
-    assert response.status_code == 303 and response.headers["Location"] == "/hello/"
     [comment] = stored(blog)
+    assert response.status_code == 303 and response.headers["Location"] == f"/hello/#comment-{comment.id}"
     assert (comment.status, comment.status_reason) == (CommentStatus.SPAM, "form stamp missing or forged")
 
 
 def test_stamp_older_than_the_form_lifetime_is_spam(make_blog):
     blog = make_blog(COMMENTS_MIN_FILL_SECONDS=3)
     response = send(blog, issued=stamp_from(blog.app, 86_400 + 60), comment="From yesterday's form.")
-    assert response.status_code == 303 and response.headers["Location"] == "/hello/"
     [comment] = stored(blog)
+    assert response.status_code == 303 and response.headers["Location"] == f"/hello/#comment-{comment.id}"
     assert (comment.status, comment.status_reason) == (CommentStatus.SPAM, "form older than its lifetime")
 
 

@@ -13,7 +13,7 @@ from tests.readers import CSRF_TOKEN, Reader
 def test_toy_host_shows_the_form_and_takes_a_comment(host_app):
     client = host_app.test_client()
     page = client.get("/about/").get_data(as_text=True)
-    assert 'action="/about/comments"' in page and "Leave a Reply" in page
+    assert 'action="/about/comments#form-error"' in page and "Leave a Reply" in page
     response = Reader(client, "/about/").post(author="Toy", email="toy@example.org", comment="Works anywhere.")
     assert response.status_code == 303
     with host_app.app_context():

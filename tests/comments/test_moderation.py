@@ -93,7 +93,7 @@ def test_disallowed_words_trash_and_win_over_everything(app, reader, post):
     assert comment.status is CommentStatus.TRASH
     assert comment.status_reason == "disallowed word: Casino"
     # Answered like any held comment: the sender learns nothing.
-    assert response.status_code == 303 and response.headers["Location"] == "/hello/"
+    assert response.status_code == 303 and response.headers["Location"] == f"/hello/#comment-{comment.id}"
     assert "best casino" not in app.test_client().get("/hello/").get_data(as_text=True)
 
 

@@ -37,11 +37,11 @@ def test_approved_comment_redirects_to_itself(app, reader, post):
     assert "Second thoughts." in reader.client.get("/hello/").get_data(as_text=True)
 
 
-def test_held_comment_redirects_to_the_post_and_shows_to_its_author(app, reader, client):
+def test_held_comment_redirects_to_itself_and_shows_to_its_author(app, reader, client):
     response = reader.post(comment="My first comment.")
-    assert response.status_code == 303
-    assert response.headers["Location"] == "/hello/"
     [comment] = stored(app)
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/hello/#comment-{comment.id}"
     assert comment.status is CommentStatus.PENDING
     page = client.get("/hello/").get_data(as_text=True)
     assert "My first comment." in page and "Your comment is awaiting moderation." in page

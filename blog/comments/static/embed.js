@@ -21,6 +21,7 @@
     comments: "Reacties", one: "Eén reactie op “{title}”", many: "{num} reacties op “{title}”",
     loading: "Reacties worden geladen…", failed: "De reacties konden niet worden geladen.",
     says: "{name} schreef:", at: "{date} om {time}", held: "Uw reactie is in afwachting van moderatie.",
+    inbox: "Controleer uw inbox: volg de link in onze bevestigingsmail om e-mails over reacties te ontvangen.",
     reply: "Beantwoorden", replyTo: "Beantwoorden – antwoord op {name}", navigation: "Reactienavigatie",
     older: "Oudere reacties", newer: "Nieuwere reacties", closed: "Reacties zijn gesloten.",
     title: "Laat een reactie achter", titleTo: "Laat een reactie achter op {name}", cancelReply: "Reactie annuleren",
@@ -35,6 +36,7 @@
     comments: "Comments", one: "One thought on “{title}”", many: "{num} thoughts on “{title}”",
     loading: "Loading comments…", failed: "Comments could not be loaded.",
     says: "{name} says:", at: "{date} at {time}", held: "Your comment is awaiting moderation.",
+    inbox: "Check your inbox: follow the link in our confirmation mail to get mail about replies.",
     reply: "Reply", replyTo: "Reply to {name}", navigation: "Comments navigation",
     older: "Older Comments", newer: "Newer Comments", closed: "Comments are closed.",
     title: "Leave a Reply", titleTo: "Leave a Reply to {name}", cancelReply: "Cancel reply",
@@ -604,6 +606,9 @@
         list = parent.appendChild(element("ol", "children"));
       }
       var item = list.appendChild(commentItem(comment, isHeld, true));
+      if (sent.notify) {  // beside the held notice, as the blog's own page tells its poster
+        item.querySelector(".comment-meta").appendChild(element("p", "comment-notice-confirmation", text.inbox));
+      }
       form.elements.comment.value = "";
       var body = item.querySelector(".comment-body");
       body.setAttribute("tabindex", "-1");
@@ -771,15 +776,17 @@
           if (!fresh) {
             throw new Error("no comments section in the answer");
           }
-          return {url: response.url, section: document.importNode(fresh, true)};
+          return {url: response.url, isRedirected: response.redirected, section: document.importNode(fresh, true)};
         });
       }).then(function (answer) {
         section.replaceWith(answer.section);
-        if (answer.url.split("#")[0] !== window.location.href.split("#")[0]) {
-          window.history.replaceState(null, "", answer.url);  // another page of comments
-        }
         enhancePage(answer.section);
-        land(answer.section, known);
+        var target = land(answer.section, known);
+        if (answer.isRedirected && target && target.matches("li.comment")) {
+          // The address the form's 303 leads to, at the comment, as without JavaScript: a reload lands there
+          // again. The page again with a message keeps the page's own address (not the form's action).
+          window.history.replaceState(null, "", answer.url.split("#")[0] + "#" + target.id);
+        }
       }, function () {
         form.submit();  // an error page, or no answer: the browser's own way shows what the server says
       });
@@ -792,23 +799,36 @@
     });
   }
 
-  // Where the reader's eyes go after the answer: their new comment, else the form's message or first wrong field.
+  // Where the reader's eyes go after the answer, as the server's fragment takes them without JavaScript:
+  // the form's message (#form-error), else its first wrong field (the one with autofocus), else their new
+  // comment (#comment-<id>, with its notices). Returns the element focused.
   function land(section, known) {
     var fresh = commentIds(section).filter(function (id) {
       return known.indexOf(id) < 0;
     });
     var item = fresh.length && document.getElementById(fresh[fresh.length - 1]);
-    var target = (item && item.querySelector(".comment-body"))
-      || section.querySelector("#commentform [role=alert], #commentform .form-error, #commentform [aria-invalid=true]")
-      || section.querySelector("#commentform");
+    var target = section.querySelector("#form-error, #commentform .form-error, #commentform [aria-invalid=true]")
+      || item || section.querySelector("#commentform");
     if (!target) {
-      return;
+      return null;
     }
-    if (!target.matches("input, textarea")) {
+    if (!target.matches("input, textarea, [tabindex]")) {
       target.setAttribute("tabindex", "-1");
     }
     target.scrollIntoView({block: "center"});
     target.focus({preventScroll: true});
+    return target;
+  }
+
+  // A page opened at one of the section's own places (#comment-<id> after posting, #form-error): the
+  // browser scrolls there; the focus goes there too, where a browser does not move it itself.
+  function arrive(section) {
+    var id = window.location.hash.slice(1);
+    var target = id && document.getElementById(id);
+    if (target && section.contains(target) && target.matches("[tabindex='-1']")
+        && (document.activeElement === document.body || !document.activeElement)) {
+      target.focus({preventScroll: true});
+    }
   }
 
   function loadStylesheet(name) {
@@ -877,6 +897,7 @@
   var container = document.getElementById("comments");
   if (ownSection && ownSection.dataset.uri) {
     enhancePage(ownSection);
+    arrive(ownSection);
   } else if (container && !ownSection) {
     embed(container);
   }
