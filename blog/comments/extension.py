@@ -4,6 +4,7 @@ from flask import abort
 
 from blog.comments import cli
 from blog.comments.admin_views import bp as admin_bp
+from blog.comments.admin_views import undo_form
 from blog.comments.api import bp as api_bp
 from blog.comments.avatars import avatar_url
 from blog.comments.embedded_threads import embedded_targets
@@ -138,7 +139,7 @@ class Comments:
         app.register_blueprint(admin_bp)
         app.register_blueprint(api_bp)
         app.jinja_env.globals.update(comments_section=render_comments_section, comments_avatar_url=avatar_url,
-                                    _c=markup_gettext, _cn=markup_ngettext)
+                                    _c=markup_gettext, _cn=markup_ngettext, comments_undo_form=undo_form)
         app.after_request(mark_personal_responses)
         comment_posted.connect(notify_moderators, sender=app)
         comment_posted.connect(notify_on_posting, sender=app)

@@ -7,6 +7,7 @@ from markupsafe import escape
 
 domain = Domain(translation_directories=[str(Path(__file__).parent / "translations")], domain="comments")
 gettext = domain.gettext
+ngettext = domain.ngettext
 lazy_gettext = domain.lazy_gettext
 
 
