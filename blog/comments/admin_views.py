@@ -4,6 +4,7 @@ edits and replies. Every view is guarded by the host's ``moderator_required`` ho
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 
 from blog.comments.forms import (
+    AUTHOR_MAX,
     BulkModerationForm,
     EditCommentForm,
     ModerationForm,
@@ -12,7 +13,17 @@ from blog.comments.forms import (
     UndoForm,
     normalize,
 )
-from blog.comments.models import Comment, CommentStatus, ModerationAction, comments_in_status, log_entries
+from blog.comments.models import (
+    TARGET_KEY_MAX,
+    Comment,
+    CommentStatus,
+    ModerationAction,
+    commented_targets,
+    comments_in_status,
+    log_entries,
+    queue_filters,
+    status_counts,
+)
 from blog.comments.moderation import TRANSITIONS, apply_action, can_apply, edit_comment, undo_moves
 from blog.comments.privacy import erase_person, export_person
 from blog.comments.section import requested_page
@@ -26,6 +37,10 @@ from blog.extensions import URL_ID, db
 bp = Blueprint("comments_admin", __name__, url_prefix="/admin/comments", template_folder="templates")
 
 QUEUE_STATUSES = [status.value for status in CommentStatus]
+# The queue's "All": as WordPress's, every comment but spam and trash.
+ALL, ALL_STATUSES = "all", [CommentStatus.PENDING, CommentStatus.APPROVED]
+# The most threads the queue's filter by thread lists.
+TARGETS_LISTED = 500
 # The categories of the desk's flashed messages (comments/admin/_messages.html): done, done with an Undo
 # button, and refused or left undone.
 MESSAGE_DONE, MESSAGE_UNDO, MESSAGE_ERROR = "comments.done", "comments.undo", "comments.error"
@@ -70,21 +85,36 @@ def _back_to_queue():
 
 @bp.get("")
 def queue():
-    """Comments in one status (pending by default), newest first, searchable, a page at a time."""
+    """Comments in one status (pending by default) or all but spam and trash, newest first, a page at a
+    time; searchable, and filtered by thread and by commenter, with every status's count for the filters."""
     status = request.args.get("status", CommentStatus.PENDING.value)
-    if status not in QUEUE_STATUSES:
+    if status not in QUEUE_STATUSES and status != ALL:
         abort(404)
-    search = normalize(request.args.get("q", ""))[:200]
-    pagination = db.paginate(comments_in_status(CommentStatus(status), search), page=requested_page("page"),
+    shown = ALL_STATUSES if status == ALL else [CommentStatus(status)]
+    filters = {"q": normalize(request.args.get("q", ""))[:200],
+               "author": normalize(request.args.get("author", ""))[:AUTHOR_MAX],
+               "target": request.args.get("target", "")[:TARGET_KEY_MAX]}
+    conditions = queue_filters(filters["q"], filters["target"], filters["author"])
+    pagination = db.paginate(comments_in_status(shown, *conditions), page=requested_page("page"),
                              per_page=current_app.config["COMMENTS_ADMIN_PER_PAGE"], error_out=False)
+    counts = {name: 0 for name in QUEUE_STATUSES} | {
+        counted.value: count for counted, count in db.session.execute(status_counts(*conditions))}
+    counts[ALL] = sum(counts[counted.value] for counted in ALL_STATUSES)
     ids = [comment.id for comment in pagination.items]
     history = {}
     for entry in db.session.scalars(log_entries(ids)) if ids else ():
         history.setdefault(entry.comment_id, []).append(entry)
-    targets = current_app.extensions["comments"].resolve_targets({comment.target_key for comment in pagination.items})
-    return render_template("comments/admin/queue.html", status=status, statuses=QUEUE_STATUSES, search=search,
-                           pagination=pagination, history=history, targets=targets, transitions=TRANSITIONS,
-                           can_apply=can_apply, action_form=ModerationForm(), bulk_form=BulkModerationForm())
+    extension = current_app.extensions["comments"]
+    thread_keys = db.session.scalars(commented_targets(TARGETS_LISTED)).all()
+    targets = extension.resolve_targets({comment.target_key for comment in pagination.items} | set(thread_keys))
+    threads = sorted(((key, targets[key].title if key in targets else key) for key in thread_keys),
+                     key=lambda thread: thread[1].casefold())
+    return render_template(
+        "comments/admin/queue.html", status=status, statuses=[*QUEUE_STATUSES, ALL], counts=counts,
+        filters={"status": status, **{name: value or None for name, value in filters.items()}},
+        pagination=pagination, history=history, targets=targets, threads=threads, transitions=TRANSITIONS,
+        bulk_actions=[action for action, (starts, _) in TRANSITIONS.items() if starts & set(shown)],
+        can_apply=can_apply, action_form=ModerationForm(), bulk_form=BulkModerationForm())
 
 
 @bp.post(f"/<{URL_ID}:comment_id>/<action>")
