@@ -19,6 +19,7 @@ from blog.comments.models import (
     CommentStatus,
     ModerationAction,
     commented_targets,
+    comments_by_id,
     comments_in_status,
     log_entries,
     queue_filters,
@@ -104,6 +105,8 @@ def queue():
     history = {}
     for entry in db.session.scalars(log_entries(ids)) if ids else ():
         history.setdefault(entry.comment_id, []).append(entry)
+    parent_ids = {comment.parent_id for comment in pagination.items} - {None}
+    parents = {parent.id: parent for parent in db.session.scalars(comments_by_id(parent_ids))} if parent_ids else {}
     extension = current_app.extensions["comments"]
     thread_keys = db.session.scalars(commented_targets(TARGETS_LISTED)).all()
     targets = extension.resolve_targets({comment.target_key for comment in pagination.items} | set(thread_keys))
@@ -112,7 +115,8 @@ def queue():
     return render_template(
         "comments/admin/queue.html", status=status, statuses=[*QUEUE_STATUSES, ALL], counts=counts,
         filters={"status": status, **{name: value or None for name, value in filters.items()}},
-        pagination=pagination, history=history, targets=targets, threads=threads, transitions=TRANSITIONS,
+        pagination=pagination, history=history, parents=parents, targets=targets, threads=threads,
+        transitions=TRANSITIONS,
         bulk_actions=[action for action, (starts, _) in TRANSITIONS.items() if starts & set(shown)],
         can_apply=can_apply, action_form=ModerationForm(), bulk_form=BulkModerationForm())
 
@@ -140,7 +144,7 @@ def bulk():
     if not form.validate_on_submit():
         abort(400)
     moderator, action = _moderator(), form.action.data
-    ticked = db.session.scalars(db.select(Comment).where(Comment.id.in_(form.ids.data[:1000]))).all()
+    ticked = db.session.scalars(comments_by_id(form.ids.data[:1000])).all()
     moves = []
     for comment in ticked:
         comment_id, before = comment.id, comment.status

@@ -294,6 +294,11 @@ def commented_targets(limit: int):
     return select(Comment.target_key).distinct().order_by(Comment.target_key).limit(limit)
 
 
+def comments_by_id(comment_ids):
+    """The comments with these ids (those that exist)."""
+    return select(Comment).where(Comment.id.in_(comment_ids))
+
+
 def log_entries(comment_ids):
     """The moderation log of the given comments, oldest first."""
     return (select(ModerationLogEntry).where(ModerationLogEntry.comment_id.in_(comment_ids))

@@ -2,8 +2,6 @@
 transitions moderators move comments through afterwards (section 4), each logged and signalled."""
 
 
-from sqlalchemy import select
-
 from blog.comments import guard, spam
 from blog.comments.guard import Refusal
 from blog.comments.models import (
@@ -11,6 +9,7 @@ from blog.comments.models import (
     CommentStatus,
     ModerationAction,
     ModerationLogEntry,
+    comments_by_id,
     has_approved_comment,
     thread_of,
 )
@@ -116,7 +115,7 @@ def undo_moves(moves, moderator: str) -> tuple[int, int]:
     ``moves`` are (comment id, status before, status after); the answer is how many went back and how
     many had moved since or are gone."""
     ids = [comment_id for comment_id, _, _ in moves]
-    found = {comment.id: comment for comment in db.session.scalars(select(Comment).where(Comment.id.in_(ids)))}
+    found = {comment.id: comment for comment in db.session.scalars(comments_by_id(ids))}
     restored = 0
     for comment_id, before, after in moves:
         comment = found.get(comment_id)
