@@ -218,21 +218,24 @@ def edit(comment_id):
     return render_template("comments/admin/edit.html", comment=comment, form=form), status
 
 
-@bp.post(f"/<{URL_ID}:comment_id>/reply")
+@bp.route(f"/<{URL_ID}:comment_id>/reply", methods=["GET", "POST"])
 def reply(comment_id):
-    """Answer a comment as the site: the reply is approved at once, and so is the comment it answers."""
+    """Answer a comment as the site, on a page that shows the comment (the queue's Reply without JavaScript;
+    with it, the queue opens this page's form in the comment's row): the reply is approved at once, and so
+    is the comment it answers."""
     comment = db.get_or_404(Comment, comment_id)
-    form = ModeratorReplyForm()
-    if not form.validate_on_submit():
-        abort(400, form.comment.errors[0] if form.comment.errors else None)
     if comment.status not in (CommentStatus.PENDING, CommentStatus.APPROVED):
         abort(409, _("A comment in this status cannot be moved that way."))
+    form = ModeratorReplyForm()
+    target = current_app.extensions["comments"].resolve_targets({comment.target_key}).get(comment.target_key)
+    if not form.validate_on_submit():
+        return render_template("comments/admin/reply.html", comment=comment, form=form, target=target), (
+            400 if form.is_submitted() else 200)
     moderator = _moderator()
     was_pending = comment.status is CommentStatus.PENDING
     if was_pending:
         apply_action(ModerationAction.APPROVE, comment, moderator)
     reply = reply_as_moderator(comment, form.comment.data, moderator)
-    target = current_app.extensions["comments"].resolve_targets({reply.target_key}).get(reply.target_key)
     if target is not None:  # the reader who asked for reply notices hears of it
         send_after_commit(comment_posted, comment=reply, target=target)
     commit_and_send()

@@ -102,3 +102,51 @@ def test_a_reply_to_a_comment_no_longer_public_links_to_its_edit_page(app, desk,
 def test_a_top_level_comment_answers_nothing(app, desk, post):
     comment_id = add(app, post, status=PENDING)
     assert with_class(row_of(page(desk), comment_id), "p", "queue-parent") == []
+
+
+# --- Edit and Reply: pages of their own, opened in the row with JavaScript --------------------------------------
+
+def test_a_rows_edit_and_reply_links_lead_to_their_pages(app, desk, post):
+    ids = {status: add(app, post, status=status) for status in CommentStatus}
+    for status, comment_id in ids.items():
+        row = row_of(page(desk, status=status.value), comment_id)
+        links = {folded_text(link): link.get("href") for link in row.iter("a") if link.get("data-inline") is not None}
+        here = f"/admin/comments?status%3D{status.value}"
+        expected = {"Edit": f"/admin/comments/{comment_id}/edit?next={here}"}
+        if status in (PENDING, APPROVED):
+            expected["Reply" if status is APPROVED else "Approve and reply"] = (
+                f"/admin/comments/{comment_id}/reply?next={here}")
+        assert links == expected
+        assert [slot.get("hidden") for slot in with_class(row, "div", "queue-inline")] == [""]
+
+
+def test_the_queue_loads_its_script_and_hides_select_all_until_it_runs(app, desk, post):
+    add(app, post, status=PENDING)
+    tree = page(desk)
+    assert by_id(tree, "select-all").get("hidden") == ""
+    assert [script.get("src").split("?")[0] for script in tree.iter("script")] == ["/comments/static/queue.js"]
+
+
+def test_the_reply_page_shows_the_comment_it_answers(app, desk, post):
+    comment_id = add(app, post, status=PENDING, author="Ada Lovelace", body_raw="Is it <b>safe</b>?")
+    tree = page(desk, f"/admin/comments/{comment_id}/reply", next="/admin/comments?status=pending")
+    assert folded_text(tree.find(".//h1")) == "Reply to the comment by Ada Lovelace"
+    [quote] = with_class(tree, "blockquote", "queue-answered")
+    assert "Is it safe?" in folded_text(quote) and quote.find(".//b") is not None
+    [form] = [form for form in tree.iter("form") if "/reply" in (form.get("action") or "")]
+    assert form.get("action") == f"/admin/comments/{comment_id}/reply?next=/admin/comments?status%3Dpending"
+    assert [folded_text(button) for button in form.iter("button")] == ["Approve and reply"]
+
+
+def test_a_reply_without_text_comes_back_with_its_error(app, desk, post):
+    comment_id = add(app, post, status=APPROVED)
+    response = desk.post(f"/admin/comments/{comment_id}/reply", comment="  ")
+    assert response.status_code == 400
+    error = by_id(parse_page(response), "comment-error")
+    assert folded_text(error) == "Please type your comment text."
+
+
+@pytest.mark.parametrize("status", [SPAM, TRASH], ids=str)
+def test_no_reply_page_for_spam_or_trash(app, desk, post, status):
+    comment_id = add(app, post, status=status)
+    assert desk.client.get(f"/admin/comments/{comment_id}/reply").status_code == 409
