@@ -190,3 +190,15 @@ def test_axe_finds_no_serious_violation_on_the_desk(admin_tabs, scheme, name):
     if name.startswith(("queue", "reply")):
         assert unlabelled_fields(tab.page) == []
     tab.assert_quiet()
+
+
+def test_long_addresses_and_browsers_wrap_in_the_author_column(tab):
+    tab.post_comment(author="Alan Turing", email="alan.mathison.turing.at.kings.college@cambridge.example.ac.uk",
+                     url="https://example.org/" + "a-rather-long-path-segment/" * 4, comment="Wrap my addresses.")
+    tab.sign_in_over_http()
+    tab.goto("/admin/comments?q=Wrap+my+addresses")
+    tab.page.locator("details.queue-origin summary").first.click()
+    sticking_out = tab.page.evaluate("""() => [...document.querySelectorAll(".queue-author")]
+        .filter((cell) => cell.scrollWidth > cell.clientWidth).length""")
+    assert sticking_out == 0
+    assert tab.page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")

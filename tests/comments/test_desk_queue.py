@@ -84,6 +84,8 @@ def test_all_shows_pending_and_approved_newest_first(desk, mixed):
     assert current.get("id") == "tab-all"
     options = [option.get("value") for option in by_id(tree, "bulk-action").iter("option")]
     assert options == ["approve", "unapprove", "spam", "trash"]
+    dates = [folded_text(line) for line in with_class(tree, "p", "queue-date")]
+    assert [date.split(" · ")[1] for date in dates] == ["Pending", "Approved", "Pending", "Approved"]
 
 
 def test_filter_by_thread(desk, mixed, threads):
