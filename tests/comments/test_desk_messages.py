@@ -9,6 +9,7 @@ from blog.comments import Comment, CommentStatus
 from blog.comments.models import ModerationLogEntry
 from blog.comments.moderation import TRANSITIONS, action_towards
 from blog.extensions import db
+from blog.posts.models import Post
 from tests.factories import make_admin, make_comment
 from tests.pages import folded_text, parse_page, with_class
 from tests.readers import AdminActions
@@ -304,3 +305,17 @@ def test_messages_and_undo_in_dutch(app, desk, post):
     assert messages(tree) == ["Reactie als spam gemarkeerd."]
     [form] = with_class(tree, "form", "undo-form")
     assert [folded_text(button) for button in form.iter("button")] == ["Ongedaan maken"]
+
+
+def test_bulk_undo_on_every_database(matrix_comments_app):
+    app = matrix_comments_app
+    with app.app_context():
+        make_admin()
+        key = f"post-{db.session.scalar(select(Post.id))}"
+    desk = AdminActions(app.test_client())
+    assert desk.login().status_code == 303
+    ids = {status: add(app, key, status=status) for status in (PENDING, APPROVED, SPAM)}
+    _, [button] = act(desk, "/admin/comments/bulk", action="trash", ids=[str(i) for i in ids.values()])
+    assert set(statuses(app, ids.values()).values()) == {TRASH}
+    assert messages(followed(desk, undo(desk, button))) == ["Undone: 3 comments are back where they were."]
+    assert statuses(app, ids.values()) == {comment_id: status for status, comment_id in ids.items()}
