@@ -21,8 +21,14 @@ run: $(VENV)/.run-installed translations
 	@echo "  $(FLASK) blog create-admin NAME    and sign in at http://$(HOST):$(PORT)/admin/login"
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
+# The tests that start servers of their own and load them (gunicorn, nginx, Chromium, network namespaces)
+# run one at a time after the rest, which share TEST_WORKERS processes (pytest-xdist). PYTEST_ARGS go to
+# both runs; a run that PYTEST_ARGS leave without tests (pytest's exit status 5) is no failure.
+TEST_WORKERS ?= 2
+ALONE := browser or multihost or processes
 test: $(VENV)/.dev-installed translations $(if $(NPM),$(AXE))
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "not ($(ALONE))" $(PYTEST_ARGS) || [ $$? = 5 ]
+	$(BIN)/pytest -m "$(ALONE)" $(PYTEST_ARGS) || [ $$? = 5 ]
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check blog tests examples migrations/env.py
@@ -30,15 +36,19 @@ lint: $(VENV)/.dev-installed
 # The benchmark of issues 6 and 14: one table of requests/s, p50 and p99 (and JSON in bench/results/latest.json),
 # with the post page through nginx and Isso's comment POSTs (from bench/.isso-venv, made on first use) to compare.
 # `make bench COMMENTS=100000` for a bigger thread, QUICK=1 for 5 s rows without the 100k server,
-# LOADGEN=python to drive it without wrk, WEB_CONCURRENCY=n for other than 4 workers.
+# LOADGEN=python to drive it without wrk, WEB_CONCURRENCY=n for other than 4 workers. HOSTS=3 for the same rows
+# through nginx over three gunicorn hosts on PostgreSQL and Redis (BENCH_POSTGRES_URL, BENCH_REDIS_URL: a scratch
+# database and key prefix there, removed afterwards), the workers split over them; JSON in latest-hosts3.json.
 COMMENTS ?= 200
+HOSTS ?= 1
 bench: $(VENV)/.dev-installed translations
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; } \
 		|| echo "wrk is not installed: the Python load generator drives the benchmark"
 	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] \
 		|| { [ "$$(id -u)" = 0 ] && apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nginx-light; } \
 		|| echo "nginx is not installed: the post page through nginx is not measured"
-	$(BIN)/python bench/run.py --comments $(COMMENTS) $(if $(filter-out 0,$(QUICK)),--quick) $(if $(LOADGEN),--loadgen $(LOADGEN))
+	$(BIN)/python bench/run.py --comments $(COMMENTS) $(if $(filter-out 0,$(QUICK)),--quick) $(if $(LOADGEN),--loadgen $(LOADGEN)) \
+		$(if $(filter-out 1,$(HOSTS)),--hosts $(HOSTS))
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

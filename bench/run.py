@@ -1,31 +1,44 @@
 """``make bench``: the blog under gunicorn, driven by a bounded load on loopback, as one table.
 
 Each database is fresh, in its own temporary instance folder: ``flask --app wsgi db upgrade``,
-``blog seed``, then approved comments and replies inserted straight into SQLite. Each is served by
-gunicorn with gunicorn.conf.py (``WEB_CONCURRENCY`` workers, 4 unless set; no worker recycling)
-running ``bench.app:app``, the blog plus a hello-world route, so every row runs on the same app. The
-post page is measured straight from gunicorn and through nginx with the project's own micro-cache
-configuration (started as the cache tests start it, tests/nginx.py); comment POSTs alone, and while
-other readers load the page; and Isso 0.14.0's comment POSTs, from its own venv and gunicorn, as the
-yardstick for the blog's (bench/isso.py). wrk drives the load when it is installed, else
-``bench/loadgen.py``. The table goes to standard output and, as JSON, to bench/results/latest.json.
+``blog seed``, then approved comments and replies inserted in SQL. Each is served by gunicorn with
+gunicorn.conf.py (``WEB_CONCURRENCY`` workers, 4 unless set; no worker recycling) running
+``bench.app:app``, the blog plus a hello-world route, so every row runs on the same app. The post page
+is measured straight from gunicorn and through nginx with the project's own micro-cache configuration
+(started as the cache tests start it, tests/nginx.py); comment POSTs alone, and while other readers
+load the page; and Isso 0.14.0's comment POSTs, from its own venv and gunicorn, as the yardstick for
+the blog's (bench/isso.py). wrk drives the load when it is installed, else ``bench/loadgen.py``. The
+table goes to standard output and, as JSON, to bench/results/latest.json.
 
-    python bench/run.py [--comments 200] [--quick] [--loadgen wrk|python] [--duration 10]
+With ``--hosts N`` (``make bench HOSTS=3``) the same rows run on what several hosts share: a scratch
+PostgreSQL database ``blog_bench_<random>`` on BENCH_POSTGRES_URL (dropped afterwards), migrated and
+seeded once, not per host, and the Redis at BENCH_REDIS_URL under a key prefix of the run's own (its
+keys deleted afterwards). The hosts are N gunicorns on loopback ports of their own, WEB_CONCURRENCY
+workers split over them (rounded up: 2 each for 4 over 3), with one secret key, behind an nginx that
+balances over them round robin (the upstream as the multi-host test makes it, tests/nginx.py). Every
+row goes through nginx: the rows "straight from gunicorn" through one that passes every request by its
+micro-cache, the micro-cache row through one that uses it. Isso is measured as in the single-host run.
+The JSON goes to bench/results/latest-hostsN.json.
+
+    python bench/run.py [--comments 200] [--quick] [--loadgen wrk|python] [--duration 10] [--hosts 1]
 
 It is a benchmark, not a test: the targets are reported, met or not, and only a failure to measure
 makes the exit status non-zero.
 """
 
 import argparse
+import contextlib
+import dataclasses
 import http.cookiejar
 import json
+import math
 import os
 import platform
 import re
+import secrets
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -38,13 +51,21 @@ from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
 
+import redis
+from sqlalchemy import create_engine, func, insert, select, text
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
 from bench import isso  # noqa: E402 -- needs the project on sys.path first
+from blog.comments import CommentStatus  # noqa: E402
+from blog.comments.models import Comment  # noqa: E402
+from blog.posts.models import Post  # noqa: E402
 from blog.sanitize import clean_comment  # noqa: E402
-from tests.nginx import nginx_proxy  # noqa: E402 -- the very nginx set-up the cache tests run
+from tests.databases import scratch_database  # noqa: E402 -- the scratch databases the tests make
+from tests.nginx import nginx_binary, nginx_proxy  # noqa: E402 -- the very nginx set-up the cache tests run
+from tests.redis_servers import key_prefix  # noqa: E402
 
 SLUG = "how-ketamine-works"
 POST_PAGE = f"/{SLUG}/"
@@ -56,7 +77,15 @@ THREADS, CONNECTIONS = 2, 32
 # Issue 14: how comment POSTs fare while this many other readers load the post page.
 READERS = 16
 REQUEST_TIMEOUT = 10
-RESULTS = PROJECT_ROOT / "bench" / "results" / "latest.json"
+RESULTS = PROJECT_ROOT / "bench" / "results"
+# With several hosts (--hosts): the PostgreSQL server that holds the run's scratch database, and Redis.
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+MAX_HOSTS = 8
+# The nginx of the rows straight to the app, with several hosts: every request takes the deployed
+# configuration's path for a person's own page, past the micro-cache (never answered from it, never
+# stored: X-Cache-Status BYPASS), so the rows measure nginx's proxying without its cache.
+PAST_THE_CACHE = "set $blog_own_page 1;"
 # The wrk script and the answer that acknowledges a comment, for each kind of comment POST.
 POST_SCRIPTS = {"blog": PROJECT_ROOT / "bench" / "post_comments.lua", "isso": isso.LUA_SCRIPT}
 ACKNOWLEDGED = {"blog": {"303"}, "isso": {"201", "202"}}
@@ -126,36 +155,46 @@ def reply_parent(number: int) -> int | None:
     return number - 2 - 3 * (number // 3 % 4)
 
 
-def insert_comments(database: Path, count: int) -> None:
+def insert_comments(database_url: str, count: int) -> None:
     """``count`` approved comments on the seed post, a minute or so apart, in batches; a third of them
     are replies (depth 1) to an earlier top-level comment (``reply_parent``), so the page renders
-    threads as a real one does. Ids are given, so a reply can name its parent within a batch."""
+    threads as a real one does. Ids are given, so a reply can name its parent within a batch. SQL on the
+    model's own table, so SQLite and PostgreSQL alike get the column types the app writes."""
     texts = comment_texts()
-    connection = sqlite3.connect(database, timeout=30)
+    table = Comment.__table__
+    engine = create_engine(database_url)
     try:
-        post_id = connection.execute("SELECT id FROM post WHERE slug = ?", (SLUG,)).fetchone()[0]
+        with engine.connect() as connection:
+            post_id = connection.scalar(select(Post.id).where(Post.slug == SLUG))
+            first_id = connection.scalar(select(func.coalesce(func.max(table.c.id), 0) + 1))
         key = f"post-{post_id}"
-        first_id = connection.execute("SELECT coalesce(max(id), 0) + 1 FROM comment").fetchone()[0]
-        start = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=47 * (count + 1))
+        start = datetime.now(timezone.utc) - timedelta(seconds=47 * (count + 1))
         for first in range(0, count, BATCH):
             rows = []
             for number in range(first, min(first + BATCH, count)):
                 author = AUTHORS[number % len(AUTHORS)]
                 raw, html = texts[number % len(texts)]
-                created = (start + timedelta(seconds=47 * number)).strftime("%Y-%m-%d %H:%M:%S.%f")
-                email = f"{author.split()[0].lower()}{number % 997}@example.org"
-                url = f"https://{author.split()[-1].lower()}.example.org/" if number % 4 == 0 else ""
+                created = start + timedelta(seconds=47 * number)
                 parent = reply_parent(number)
                 parent_id = None if parent is None else first_id + parent
-                rows.append((first_id + number, key, parent_id, parent_id, 0 if parent is None else 1,
-                             author, email, url, raw, html, created, created))
-            connection.executemany(
-                "INSERT INTO comment (id, target_key, parent_id, root_id, depth, author, email, url, body_raw,"
-                " body_html, status, status_reason, ip, user_agent, is_moderator_reply, created_at, approved_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'approved', '', NULL, NULL, 0, ?, ?)", rows)
-            connection.commit()
+                rows.append({
+                    "id": first_id + number, "target_key": key, "parent_id": parent_id, "root_id": parent_id,
+                    "depth": 0 if parent is None else 1, "author": author,
+                    "email": f"{author.split()[0].lower()}{number % 997}@example.org",
+                    "url": f"https://{author.split()[-1].lower()}.example.org/" if number % 4 == 0 else "",
+                    "body_raw": raw, "body_html": html, "status": CommentStatus.APPROVED, "status_reason": "",
+                    "ip": None, "user_agent": None, "is_moderator_reply": False, "created_at": created,
+                    "approved_at": created})
+            with engine.begin() as connection:
+                connection.execute(insert(table), rows)
+        if engine.dialect.name == "postgresql":
+            # Ids given by hand leave the id sequence where it was: the first comment POSTed would take
+            # id 1 and fail as a duplicate.
+            with engine.begin() as connection:
+                connection.execute(text("SELECT setval(pg_get_serial_sequence('comment', 'id'),"
+                                        " (SELECT max(id) FROM comment))"))
     finally:
-        connection.close()
+        engine.dispose()
 
 
 def clean_environment(**variables) -> dict:
@@ -171,16 +210,52 @@ def blog_environment(instance: Path, **variables) -> dict:
     return clean_environment(BLOG_INSTANCE_PATH=str(instance), **SERVER_SETTINGS, **variables)
 
 
-def prepare_instance(root: Path, comments: int) -> Path:
-    """A fresh instance folder with a migrated, seeded SQLite database holding ``comments`` comments."""
-    instance = root / f"instance-{comments}"
-    instance.mkdir()
-    environment = blog_environment(instance)
+@dataclasses.dataclass
+class Database:
+    """A bench database, migrated, seeded and filled: its URL, the instance folder its commands ran in,
+    and the settings an app needs to use it (none for the SQLite file in that folder)."""
+
+    url: str
+    folder: Path
+    settings: dict
+
+
+def prepare_database(database: Database, comments: int) -> None:
+    """Migrate and seed ``database`` once, as an operator does before starting any host, and give the
+    seed post ``comments`` comments."""
+    environment = blog_environment(database.folder, **database.settings)
     for arguments in (["db", "upgrade"], ["blog", "seed"]):
         subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *arguments], cwd=PROJECT_ROOT,
                        env=environment, check=True, capture_output=True, text=True, timeout=300)
-    insert_comments(instance / "blog.sqlite3", comments)
-    return instance
+    insert_comments(database.url, comments)
+
+
+@contextlib.contextmanager
+def sqlite_database(root: Path, comments: int):
+    """A fresh instance folder with its SQLite database holding ``comments`` comments."""
+    folder = root / f"instance-{comments}"
+    folder.mkdir()
+    database = Database(f"sqlite:///{folder / 'blog.sqlite3'}", folder, {})
+    prepare_database(database, comments)
+    yield database
+
+
+@contextlib.contextmanager
+def shared_database(root: Path, comments: int, postgres_url: str, redis_url: str):
+    """What several hosts share: a scratch PostgreSQL database holding ``comments`` comments, dropped
+    afterwards, and Redis under a key prefix of its own, its keys deleted afterwards; the settings hold
+    one secret key, so a form one host made is taken by the others, and trust nginx's X-Forwarded-For."""
+    folder = root / f"instance-{comments}"
+    folder.mkdir()
+    # Without an answer from Redis the app would quietly use the database alone: not what the table says.
+    with redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2) as client:
+        client.ping()
+    with scratch_database(postgres_url, prefix="blog_bench") as url, key_prefix(redis_url, "blog-bench") as prefix:
+        database = Database(url, folder, {
+            "DATABASE_URL": url, "FLASK_REDIS_URL": redis_url, "FLASK_REDIS_KEY_PREFIX": prefix,
+            "FLASK_SECRET_KEY": json.dumps(secrets.token_hex(32)), "FLASK_PROXY_FIX_X_FOR": "1"})
+        prepare_database(database, comments)
+        yield database
 
 
 def free_port() -> int:
@@ -304,11 +379,32 @@ class Server:
             self.process.wait(timeout=10)
 
 
-def blog_server(instance: Path, workers: int) -> Server:
-    """gunicorn serving bench.app:app for one instance folder, on a free loopback port."""
+def blog_server(folder: Path, settings: dict, workers: int) -> Server:
+    """gunicorn serving bench.app:app with ``folder`` as its instance folder, on a free loopback port."""
+    folder.mkdir(exist_ok=True)
     port = free_port()
-    return Server("gunicorn", instance, port, gunicorn_command(sys.executable, "bench.app:app"), workers,
-                  environment=blog_environment(instance, **gunicorn_variables(port, workers)))
+    return Server("gunicorn", folder, port, gunicorn_command(sys.executable, "bench.app:app"), workers,
+                  environment=blog_environment(folder, **settings, **gunicorn_variables(port, workers)))
+
+
+@dataclasses.dataclass
+class Site:
+    """The blog as the rows reach it: the rows straight to the app go to ``base_url`` (gunicorn itself, or
+    with several hosts the nginx past its cache), the micro-cache row's nginx to the ``servers``."""
+
+    base_url: str
+    servers: list[Server]
+
+    def upstreams(self) -> list[str]:
+        return [server.base_url for server in self.servers]
+
+    def logged_tracebacks(self) -> int:
+        return sum(server.logged_tracebacks() for server in self.servers)
+
+    def worker_rss_mb(self) -> float | None:
+        """The largest resident set of any host's workers, in MB."""
+        return max((size for size in (server.worker_rss_mb() for server in self.servers) if size is not None),
+                   default=None)
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
@@ -386,13 +482,15 @@ def fetch_forms(base_url: str, count: int, path: Path) -> None:
     path.write_text("".join(lines))
 
 
-def stored_comments(database: Path, tag: str) -> int:
-    connection = sqlite3.connect(database, timeout=30)
+def stored_comments(database_url: str, tag: str) -> int:
+    table = Comment.__table__
+    engine = create_engine(database_url)
     try:
-        return connection.execute("SELECT count(*) FROM comment WHERE body_raw LIKE ?",
-                                  (f"Benchmark comment {tag}-%",)).fetchone()[0]
+        with engine.connect() as connection:
+            return connection.scalar(select(func.count()).select_from(table).where(
+                table.c.body_raw.like(f"Benchmark comment {tag}-%")))
     finally:
-        connection.close()
+        engine.dispose()
 
 
 def load_note(result: dict) -> str:
@@ -409,11 +507,23 @@ def cache_statuses(url: str, count: int) -> Counter:
     return statuses
 
 
+def workers_per_host(workers: int, hosts: int) -> int:
+    """WEB_CONCURRENCY split over the hosts, rounded up (4 over 3: 2 each, 6 in all): the total stays near
+    the single host's, and no host has a lone sync worker that one slow request stalls."""
+    return math.ceil(workers / hosts)
+
+
 class Bench:
     def __init__(self, arguments):
         self.arguments = arguments
         self.tool = arguments.loadgen
+        # WEB_CONCURRENCY: the single host's workers, and Isso's in either run; several hosts split them.
         self.workers = arguments.workers
+        self.hosts = arguments.hosts
+        self.workers_per_host = workers_per_host(arguments.workers, arguments.hosts)
+        self.workers_note = (f"{self.workers} workers" if self.hosts == 1 else
+                             f"{self.hosts} hosts × {self.workers_per_host} workers")
+        self.load_average_at_start = os.getloadavg()
         self.duration = arguments.duration
         self.warmup = 1 if arguments.quick else 2
         self.rows = {}
@@ -441,11 +551,11 @@ class Bench:
             row["note"] = (row["note"] + "; " if row["note"] else "") + load_note(row)
         return row
 
-    def page_through_nginx(self, server: Server, comments: int) -> None:
+    def page_through_nginx(self, site: Site, comments: int) -> None:
         """The post page through nginx with the project's micro-cache files (the tests' nginx, without its
-        access log), in front of the same gunicorn: driven exactly as the direct row, and a few requests'
-        X-Cache-Status in the note."""
-        with nginx_proxy(server.base_url, workers=NGINX_WORKERS, access_log=False) as proxy:
+        access log), in front of the same gunicorn or hosts: driven exactly as the direct row, and a few
+        requests' X-Cache-Status in the note."""
+        with nginx_proxy(site.upstreams(), workers=NGINX_WORKERS, access_log=False) as proxy:
             row = self.row("page_nginx", f"post page through nginx's micro-cache, {comments:,} comments", POST_PAGE,
                            comments)
             drive(self.tool, proxy.base_url + POST_PAGE, self.warmup)
@@ -458,27 +568,27 @@ class Bench:
             if LOUD_NGINX.search(proxy.error_text()):
                 row["note"] += "; errors in nginx's log"
 
-    def measure_posts(self, server: Server, key: str, label: str, readers: int = 0) -> None:
+    def measure_posts(self, site: Site, key: str, label: str, readers: int = 0) -> None:
         """Comment POSTs from CONNECTIONS fresh readers who each fetched the form once. With ``readers``,
         as many other connections load the post page meanwhile (a second load generator, GETs), as
         people read a thread while others comment on it. Stored ones are counted once gunicorn has
         stopped (``note_posts``)."""
         row = self.row(key, label, POST_PAGE + "comments", self.arguments.comments)
-        clients_file = server.folder / f"clients-{key}.tsv"
-        fetch_forms(server.base_url, CONNECTIONS, clients_file)
+        clients_file = self.root / f"clients-{key}.tsv"
+        fetch_forms(site.base_url, CONNECTIONS, clients_file)
         row["tag"] = f"{self.tool}{int(time.time())}{key.replace('_', '')}"
-        tracebacks = server.logged_tracebacks()
-        posting = partial(drive, self.tool, server.base_url + POST_PAGE + "comments", self.duration, posts="blog",
+        tracebacks = site.logged_tracebacks()
+        posting = partial(drive, self.tool, site.base_url + POST_PAGE + "comments", self.duration, posts="blog",
                           clients_file=clients_file, tag=row["tag"])
         if readers:
             with ThreadPoolExecutor(max_workers=1) as pool:
-                reading = pool.submit(drive, self.tool, server.base_url + POST_PAGE, self.duration,
+                reading = pool.submit(drive, self.tool, site.base_url + POST_PAGE, self.duration,
                                       connections=readers, threads=1)
                 row.update(posting())
                 row["readers"] = {"connections": readers, **reading.result()}
         else:
             row.update(posting())
-        row["tracebacks"] = server.logged_tracebacks() - tracebacks
+        row["tracebacks"] = site.logged_tracebacks() - tracebacks
 
     def note_posts(self, key: str, stored: int, acknowledged: str) -> None:
         """The note of a POST row: answers other than ``acknowledged``, stored against acknowledged."""
@@ -530,38 +640,60 @@ class Bench:
             self.failures.append(f"{name}: {message}")
             print(f"bench: {name} failed: {message}", file=sys.stderr)
 
+    def database(self, comments: int):
+        """A fresh database holding ``comments`` comments: SQLite, or with several hosts PostgreSQL and Redis."""
+        if self.hosts == 1:
+            return sqlite_database(self.root, comments)
+        return shared_database(self.root, comments, self.arguments.postgres_url, self.arguments.redis_url)
+
+    @contextlib.contextmanager
+    def serving(self, database: Database):
+        """The blog on ``database``: one gunicorn in its instance folder, or one per host, each in a folder
+        of its own, behind an nginx past its micro-cache; all stopped on the way out, however it ends."""
+        folders = ([database.folder] if self.hosts == 1 else
+                   [database.folder / f"host-{index}" for index in range(self.hosts)])
+        with contextlib.ExitStack() as stack:
+            servers = [stack.enter_context(blog_server(folder, database.settings, self.workers_per_host))
+                       for folder in folders]
+            site = Site(servers[0].base_url, servers)
+            if self.hosts > 1:
+                site.base_url = stack.enter_context(nginx_proxy(site.upstreams(), workers=NGINX_WORKERS,
+                                                                access_log=False,
+                                                                server_directives=PAST_THE_CACHE)).base_url
+            yield site
+
     def main_server(self) -> None:
         """Hello-world, the post page (direct, then through nginx) and the feed at N comments, then the
         comment POSTs alone, with readers, and Isso's, while the blog is up to be Isso's site."""
         comments = self.arguments.comments
-        instance = prepare_instance(self.root, comments)
-        progress(f"database with {comments:,} comments ready; serving it with {self.workers} workers")
-        with blog_server(instance, self.workers) as server:
-            self.measure_get(server.base_url, "hello", "hello-world route", HELLO, None)
-            progress(f"hello-world: {self.rows['hello']['requests_per_second'] or 0:.0f} requests/s")
-            self.measure_get(server.base_url, "page", f"post page, {comments:,} comments", POST_PAGE, comments)
-            self.rss[comments] = server.worker_rss_mb()
-            self.phase("post page through nginx", lambda: self.page_through_nginx(server, comments))
-            self.measure_get(server.base_url, "feed", "Atom feed of the post's comments", FEED, comments)
-            progress("comment POSTs")
-            self.measure_posts(server, "posts", f"comment POSTs, {CONNECTIONS} readers")
-            self.phase("comment POSTs while readers load the page", lambda: self.measure_posts(
-                server, "posts_read", f"comment POSTs, {CONNECTIONS} readers, while {READERS} others load the page",
-                readers=READERS))
-            progress(f"Isso {isso.VERSION}'s comment POSTs")
-            self.phase(f"Isso {isso.VERSION}'s comment POSTs", lambda: self.isso_posts(server.base_url))
-        # Counted once gunicorn has stopped: a graceful stop lets the posts in flight finish first.
-        for key in ("posts", "posts_read"):
-            if "acknowledged" in self.rows.get(key, {}):
-                self.note_posts(key, stored_comments(instance / "blog.sqlite3", self.rows[key]["tag"]), "303")
+        with self.database(comments) as database:
+            progress(f"database with {comments:,} comments ready; serving it with {self.workers_note}")
+            with self.serving(database) as site:
+                self.measure_get(site.base_url, "hello", "hello-world route", HELLO, None)
+                progress(f"hello-world: {self.rows['hello']['requests_per_second'] or 0:.0f} requests/s")
+                self.measure_get(site.base_url, "page", f"post page, {comments:,} comments", POST_PAGE, comments)
+                self.rss[comments] = site.worker_rss_mb()
+                self.phase("post page through nginx", lambda: self.page_through_nginx(site, comments))
+                self.measure_get(site.base_url, "feed", "Atom feed of the post's comments", FEED, comments)
+                progress("comment POSTs")
+                self.measure_posts(site, "posts", f"comment POSTs, {CONNECTIONS} readers")
+                self.phase("comment POSTs while readers load the page", lambda: self.measure_posts(
+                    site, "posts_read",
+                    f"comment POSTs, {CONNECTIONS} readers, while {READERS} others load the page", readers=READERS))
+                progress(f"Isso {isso.VERSION}'s comment POSTs")
+                self.phase(f"Isso {isso.VERSION}'s comment POSTs", lambda: self.isso_posts(site.base_url))
+            # Counted once gunicorn has stopped: a graceful stop lets the posts in flight finish first.
+            for key in ("posts", "posts_read"):
+                if "acknowledged" in self.rows.get(key, {}):
+                    self.note_posts(key, stored_comments(database.url, self.rows[key]["tag"]), "303")
 
     def thread_server(self, comments: int, key: str) -> None:
         """The post page on a second database holding ``comments`` comments, and the workers' memory after."""
-        instance = prepare_instance(self.root, comments)
-        progress(f"database with {comments:,} comments ready")
-        with blog_server(instance, self.workers) as server:
-            self.measure_get(server.base_url, key, f"post page, {comments:,} comments", POST_PAGE, comments)
-            self.rss[comments] = server.worker_rss_mb()
+        with self.database(comments) as database:
+            progress(f"database with {comments:,} comments ready")
+            with self.serving(database) as site:
+                self.measure_get(site.base_url, key, f"post page, {comments:,} comments", POST_PAGE, comments)
+                self.rss[comments] = site.worker_rss_mb()
 
     def compare(self) -> None:
         """The ratios: every row against hello-world; the blog's POST rows against Isso's, and the POSTs
@@ -592,9 +724,10 @@ class Bench:
         self.compare()
         report = self.report(time.monotonic() - started)
         print_report(report)
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-        print(f"\nWritten to {RESULTS.relative_to(PROJECT_ROOT)}.")
+        results = RESULTS / ("latest.json" if self.hosts == 1 else f"latest-hosts{self.hosts}.json")
+        results.parent.mkdir(parents=True, exist_ok=True)
+        results.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"\nWritten to {results.relative_to(PROJECT_ROOT)}.")
         if self.failures:
             print("\nNot measured:\n" + "\n".join(f"- {failure}" for failure in self.failures), file=sys.stderr)
             return 1
@@ -639,7 +772,7 @@ class Bench:
                    f"{posts['requests_per_second']:.0f}/s; {posts['unexpected']} not 303; "
                    f"stored {posts['stored']:,} of {posts['acknowledged']:,}",
                    posts["requests_per_second"] >= 900 and every,
-                   "" if self.workers == 4 else f"measured with {self.workers} workers")
+                   "" if self.hosts == 1 and self.workers == 4 else f"measured with {self.workers_note}")
         rss = self.rss.get(LARGE)
         if rss is None:
             target(6, "gunicorn worker RSS <= 100 MB at 100,000 comments", "n/a", None,
@@ -653,8 +786,13 @@ class Bench:
         page = self.rows.get("page", {})
         return {
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg(), "python": platform.python_version()},
-            "settings": {"workers": self.workers, "comments": self.arguments.comments, "quick": self.arguments.quick,
+            "machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg(),
+                        "load_average_at_start": self.load_average_at_start, "python": platform.python_version()},
+            "settings": {"hosts": self.hosts, "workers_per_host": self.workers_per_host,
+                         "workers": self.workers_per_host * self.hosts, "isso_workers": self.workers,
+                         "database": ("SQLite" if self.hosts == 1 else
+                                      f"PostgreSQL + Redis, {self.hosts} hosts behind nginx"),
+                         "comments": self.arguments.comments, "quick": self.arguments.quick,
                          "load_generator": self.tool, "threads": THREADS, "connections": CONNECTIONS,
                          "readers_during_posts": READERS, "seconds_per_row": self.duration,
                          "comments_shown": page.get("shown"), "replies_shown": page.get("replies_shown"),
@@ -677,10 +815,20 @@ def _figure(value, digits=0) -> str:
 
 
 def print_report(report: dict) -> None:
-    settings = report["settings"]
-    print(f"\nmake bench, {report['date']}: {settings['workers']} gunicorn workers, {report['machine']['cpus']} CPUs "
-          f"(load average {report['machine']['load_average'][0]:.1f} at the end), {settings['load_generator']} "
-          f"with {settings['connections']} connections, {settings['seconds_per_row']:g} s per row, SQLite.")
+    settings, machine, hosts = report["settings"], report["machine"], report["settings"]["hosts"]
+    command, workers = "make bench", f"{settings['workers']} gunicorn workers"
+    if hosts > 1:
+        command += f" HOSTS={hosts}"
+        workers = f"{hosts} hosts × {settings['workers_per_host']} gunicorn workers ({settings['workers']} in all)"
+    print(f"\n{command}, {report['date']}: {workers}, {machine['cpus']} CPUs (load average "
+          f"{machine['load_average_at_start'][0]:.1f} at the start, {machine['load_average'][0]:.1f} at the end), "
+          f"{settings['load_generator']} with {settings['connections']} connections, "
+          f"{settings['seconds_per_row']:g} s per row, {settings['database']}.")
+    if hosts > 1:
+        print("Every row goes through nginx, round robin over the hosts: the rows straight to the app through one "
+              "that passes every request by its micro-cache (X-Cache-Status BYPASS), the micro-cache row through "
+              f"one that uses it. Isso as in the single-host run: its own SQLite, one gunicorn, "
+              f"{settings['isso_workers']} workers.")
     print("Post page rows show the first page of the thread, COMMENTS_PER_PAGE (50 by default) top-level comments "
           f"and their replies whatever the total: {_figure(settings['comments_shown'])} comments at "
           f"{settings['comments']:,}, {_figure(settings['replies_shown'])} of them replies.\n")
@@ -708,18 +856,26 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="5 s per row, and skip the 100,000-comment server")
     parser.add_argument("--loadgen", choices=["wrk", "python"], help="default: wrk when installed, else python")
     parser.add_argument("--duration", type=float, help="seconds per row (default 10, 5 with --quick)")
+    parser.add_argument("--hosts", type=int, default=1,
+                        help="app hosts behind nginx on PostgreSQL and Redis (BENCH_POSTGRES_URL, BENCH_REDIS_URL); "
+                             "default 1: one gunicorn on SQLite")
     arguments = parser.parse_args()
     arguments.loadgen = arguments.loadgen or ("wrk" if shutil.which("wrk") else "python")
     if arguments.loadgen == "wrk" and not shutil.which("wrk"):
         parser.error("wrk is not installed")
     arguments.duration = arguments.duration or (5 if arguments.quick else 10)
     arguments.workers = int(os.environ.get("WEB_CONCURRENCY") or 4)
-    if not 0 <= arguments.comments <= 1_000_000 or not 0 < arguments.duration <= 60 or not 1 <= arguments.workers <= 32:
-        parser.error("keep it bounded: at most 1,000,000 comments, 60 s per row, 32 workers")
+    if (not 0 <= arguments.comments <= 1_000_000 or not 0 < arguments.duration <= 60 or not 1 <= arguments.workers <= 32
+            or not 1 <= arguments.hosts <= MAX_HOSTS):
+        parser.error(f"keep it bounded: at most 1,000,000 comments, 60 s per row, 32 workers, {MAX_HOSTS} hosts")
+    if arguments.hosts > 1 and nginx_binary() is None:
+        parser.error("nginx is not installed: with several hosts every row goes through it")
+    arguments.postgres_url = os.environ.get("BENCH_POSTGRES_URL") or POSTGRES_URL
+    arguments.redis_url = os.environ.get("BENCH_REDIS_URL") or REDIS_URL
     # A stop from outside (SIGTERM) unwinds like Ctrl-C, so every server is stopped on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     bench = Bench(arguments)
-    progress(f"{arguments.loadgen} load, {arguments.duration:g} s per row, {arguments.workers} workers, "
+    progress(f"{arguments.loadgen} load, {arguments.duration:g} s per row, {bench.workers_note}, "
              f"scratch folder {bench.root}")
     try:
         return bench.run()

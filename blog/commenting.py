@@ -7,14 +7,25 @@ from flask import current_app, render_template, url_for
 from sqlalchemy import String, bindparam, cast, literal, select
 
 from blog.auth.access import admin_required, current_admin_name
+from blog.auth.models import admin_named
 from blog.comments import Comments, CommentTarget, VersionedCache, thread_version_column
 from blog.database import data_version
 from blog.extensions import db
+from blog.i18n import with_language
 from blog.posts.models import Post, PostStatus
 
 comments = Comments()
 comments.moderator_required(admin_required)
 comments.moderator_loader(current_admin_name)
+
+
+@comments.moderator_generation_loader
+def admin_generation(username: str) -> str | None:
+    """An admin's session id (their id and session generation) and when the account was made, so that
+    signing out everywhere, a new password or a deleted account (even one made again under the name, which
+    SQLite may give the same id) voids the one-click links mailed to them; None for no such admin."""
+    admin = db.session.scalar(admin_named(username))
+    return f"{admin.get_id()}-{admin.created_at.isoformat()}" if admin is not None else None
 
 
 def target_for(post: Post) -> CommentTarget:
@@ -99,16 +110,23 @@ _POST_PATH = re.compile(r"/([^/]+)/")
 
 @comments.uri_resolver
 def resolve_uri(uri: str) -> CommentTarget | None:
-    """The post whose page is at ``uri`` (exactly its URL), for the JSON API and the embed."""
+    """The post whose page is at ``uri`` (exactly its URL, in any language: a page with ``?lang=`` gives
+    embed.js its own address), for the JSON API and the embed."""
+    uri = with_language(uri, None) if "?" in uri else uri
     match = _POST_PATH.fullmatch(uri)
     target = load_target(unquote(match[1])) if match else None
     return target if target is not None and target.url == uri else None
 
 
+def render_post(post: Post, target: CommentTarget, form=None) -> str:
+    """A post's page: the post with its byline (and the count it links to), its comments and the form."""
+    return render_template("posts/detail.html", post=post, comment_target=target, comment_form=form,
+                           comment_count=comment_counts([post]).get(post.id, 0))
+
+
 @comments.page_renderer
 def render_post_page(target: CommentTarget, form, status: int):
-    post = db.session.scalar(_POST_AT, {"slug": target.locator})
-    return render_template("posts/detail.html", post=post, comment_target=target, comment_form=form), status
+    return render_post(db.session.scalar(_POST_AT, {"slug": target.locator}), target, form), status
 
 
 @comments.targets_resolver

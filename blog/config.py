@@ -18,9 +18,11 @@ class DefaultConfig:
     BLOG_TITLE = "Blog"
     # One line about the site, for the home page's meta description.
     BLOG_DESCRIPTION = "Articles and the conversations under them."
+    # Who writes the posts, named in their bylines and feeds; None: the site's title (BLOG_TITLE).
+    BLOG_AUTHOR = None
     # Public base URL (e.g. "https://blog.example.org") for canonical links; None: the request's.
     BLOG_URL = None
-    # Interface languages, picked from Accept-Language.
+    # Interface languages: the one a page's URL names (?lang=), else picked from Accept-Language.
     BLOG_LANGUAGES = ["en", "nl"]
     BLOG_DEFAULT_LANGUAGE = "en"
     # Posts per page of the home page.

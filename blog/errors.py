@@ -56,12 +56,13 @@ def handle_http_error(error: HTTPException):
 def handle_database_error(error: DBAPIError):
     """503 when the database is out of reach, not 500: the connection broke or could not be made (a
     restart, a failover), so the reader may simply try again, and the pool's pre-ping reconnects the next
-    request. Any other database error is the bug it is, and goes on to 500."""
+    request. The 503 goes through the HTTP error handlers, so a blueprint's own (the JSON API's) answers it.
+    Any other database error is the bug it is, and goes on to 500."""
     roll_back()
     if not error.connection_invalidated:
         raise error
     current_app.logger.warning("The database is out of reach (%s): 503", type(error.orig).__name__)
-    return handle_http_error(ServiceUnavailable(retry_after=DATABASE_RETRY_AFTER_SECONDS))
+    return current_app.handle_http_exception(ServiceUnavailable(retry_after=DATABASE_RETRY_AFTER_SECONDS))
 
 
 def register_error_handlers(app):

@@ -12,10 +12,10 @@ SERVER_DATABASES = {"postgresql": "TEST_POSTGRES_URL", "mariadb": "TEST_MARIADB_
 
 
 @contextlib.contextmanager
-def scratch_database(server_url):
-    """A new, empty database on a PostgreSQL or MariaDB server, dropped afterwards."""
+def scratch_database(server_url, prefix="blog_test"):
+    """A new, empty database ``<prefix>_<random>`` on a PostgreSQL or MariaDB server, dropped afterwards."""
     url = make_url(normalize_database_url(server_url))
-    name = f"blog_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     charset = " CHARACTER SET utf8mb4" if url.get_backend_name() == "mysql" else ""
     with admin.connect() as connection:

@@ -23,9 +23,9 @@ def redis_url_or_skip() -> str:
 
 
 @contextlib.contextmanager
-def key_prefix(url: str):
-    """A prefix no other test uses; every key under it is deleted afterwards."""
-    prefix = f"blog-test-{uuid.uuid4().hex[:12]}:"
+def key_prefix(url: str, name: str = "blog-test"):
+    """A prefix ``<name>-<random>:`` no other test (or bench run) uses; every key under it is deleted afterwards."""
+    prefix = f"{name}-{uuid.uuid4().hex[:12]}:"
     try:
         yield prefix
     finally:

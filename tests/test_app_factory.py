@@ -50,6 +50,7 @@ def test_secret_key_is_generated_once(instance):
     assert first == second and len(first) == 64
 
 
+@pytest.mark.processes
 def test_racing_workers_agree_on_one_secret_key(instance):
     with multiprocessing.get_context("spawn").Pool(6) as pool:
         keys = pool.map(instance_secret_key, [instance] * 24)

@@ -13,6 +13,8 @@ from sqlalchemy import create_engine, text
 from tests.load import post_concurrently
 from tests.servers import blog_environment, flask_command, gunicorn_process
 
+pytestmark = pytest.mark.processes
+
 PAGE = "/how-ketamine-works/"
 CLIENTS = 32
 TOTAL = 500

@@ -87,3 +87,13 @@ def test_a_connection_broken_after_the_response_was_made_costs_that_response_not
     assert response.status_code == 200 and response.get_data(as_text=True) == "Hello world"
     forwarder.restore()
     assert app.test_client().get("/hello/").status_code == 200
+
+
+def test_the_json_api_answers_a_database_out_of_reach_with_its_own_json_503(tmp_path):
+    app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=f"postgresql+psycopg://blog@127.0.0.1:{free_port()}/blog",
+                   SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True})
+    response = app.test_client().get("/api/v1/counts", query_string={"uri": "/hello/"})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.is_json and set(response.get_json()["errors"]) == {"request"}
+    assert response.headers["Cache-Control"] == "no-store"

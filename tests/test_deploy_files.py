@@ -27,6 +27,8 @@ import pytest
 from tests.nginx import HTTP_CONF, LOCATION_CONF, nginx_binary
 from tests.servers import PROJECT_ROOT, blog_environment, flask_command, free_port
 
+pytestmark = pytest.mark.processes
+
 DEPLOY = PROJECT_ROOT / "deploy"
 UPSTREAM_CONF = DEPLOY / "nginx" / "blog-upstream.conf"
 UNITS = ("blog.socket", "blog.service", "blog-migrate.service", "blog-purge.service", "blog-purge.timer")

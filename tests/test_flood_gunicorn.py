@@ -9,8 +9,12 @@ import urllib.parse
 import urllib.request
 from contextlib import closing
 
+import pytest
+
 from tests.readers import CSRF_TOKEN, FORM_STAMP
 from tests.servers import blog_environment, flask_command, gunicorn
+
+pytestmark = pytest.mark.processes
 
 TIMEOUT = 10
 PAGE = "/how-ketamine-works/"

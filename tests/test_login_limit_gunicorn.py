@@ -7,8 +7,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+import pytest
+
 from tests.readers import CSRF_TOKEN
 from tests.servers import blog_environment, flask_command, gunicorn
+
+pytestmark = pytest.mark.processes
 
 PASSWORD = "correct horse battery staple"
 TIMEOUT = 10

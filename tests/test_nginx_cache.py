@@ -1,7 +1,7 @@
 """The micro-cache of deploy/nginx in front of real gunicorn: anonymous readers share one copy of a post
 page, renewed within max-age + stale-while-revalidate; a burst costs one render; nothing of a person
 (cookies, held comments, remembered details, an admin's pages) is ever kept for, or shown to, others;
-POSTs always reach the app.
+POSTs always reach the app; a page in the language its URL names is one copy whatever the Accept-Language.
 
 Two sites, each one gunicorn (two workers, a fresh SQLite instance) behind its own nginx (tests/nginx.py,
 with the project's very nginx files): "open" approves every comment and keeps pages 2 s (+ 1 s stale),
@@ -31,9 +31,9 @@ from tests.nginx import Nginx, nginx_binary, nginx_proxy
 from tests.readers import CSRF_TOKEN, FORM_STAMP
 from tests.servers import blog_environment, flask_command, gunicorn
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.processes, pytest.mark.skipif(
     nginx_binary() is None,
-    reason="nginx is not installed (Debian: apt-get install nginx-light): the micro-cache tests run a real one")
+    reason="nginx is not installed (Debian: apt-get install nginx-light): the micro-cache tests run a real one")]
 
 TIMEOUT = 15
 PAGE = "/how-ketamine-works/"
@@ -451,3 +451,41 @@ def test_comment_posts_are_never_answered_from_the_cache(open_site):
     posts = open_site.logged(action, "POST", count=earlier + 3)[earlier:]
     assert [(entry["status"], entry["cache"], bool(entry["upstream"])) for entry in posts] == [
         ("303", "", True), ("303", "", True), ("409", "", True)]
+
+
+# --- 7. each language its own copy -------------------------------------------------------------------
+
+def test_readers_of_a_language_in_the_url_and_of_their_browsers_each_get_their_own(held_site):
+    """A page whose URL names its language is one copy whatever the browser's Accept-Language (it does
+    not vary by it); the page without one varies by it, so nginx keeps a copy per Accept-Language and
+    never hands the English copy to a Dutch browser, nor the ?lang=nl copy to anyone without it."""
+    named, negotiated = PAGE + "?via=switch&lang=nl", PAGE + "?via=switch"
+    dutch, english = "Laat een reactie achter", "Leave a Reply"
+
+    first = held_site.anonymous().get(named)
+    assert (first.status, first.cache) == (200, "MISS")
+    assert first.headers.get_all("Set-Cookie") is None
+    assert {"public", f"max-age={held_site.max_age}"} <= first.directives()
+    assert "accept-language" not in first.directives("Vary") and "cookie" not in first.directives("Vary")
+    assert '<html lang="nl">' in first.text and dutch in first.text
+    assert 'action="/how-ketamine-works/comments?lang=nl"' in first.text
+    for accept in ("en", "en-GB,en;q=0.9", "de", None):
+        again = held_site.anonymous().get(named, headers={"Accept-Language": accept} if accept else None)
+        assert (again.cache, again.body) == ("HIT", first.body), accept
+
+    in_english = held_site.anonymous().get(negotiated, headers={"Accept-Language": "en"})
+    in_dutch = held_site.anonymous().get(negotiated, headers={"Accept-Language": "nl"})
+    assert (in_english.cache, in_dutch.cache) == ("MISS", "MISS")
+    assert '<html lang="en">' in in_english.text and english in in_english.text
+    assert '<html lang="nl">' in in_dutch.text and dutch in in_dutch.text
+    assert 'action="/how-ketamine-works/comments"' in in_dutch.text  # not the ?lang=nl copy
+    assert len({first.headers["ETag"], in_english.headers["ETag"], in_dutch.headers["ETag"]}) == 3
+    for accept, expected in (("en", in_english), ("nl", in_dutch)):
+        again = held_site.anonymous().get(negotiated, headers={"Accept-Language": accept})
+        assert (again.cache, again.body) == ("HIT", expected.body), accept
+
+    # Another spelling of the language is sent to the one nginx keeps, and reaches the app every time.
+    for _ in range(2):
+        moved = held_site.anonymous().get(PAGE + "?lang=nl&via=switch")
+        assert moved.status == 301 and moved.headers["Location"] == named and moved.cache != "HIT"
+    assert held_site.anonymous().get(PAGE + "?via=switch&lang=xx").headers["Location"] == negotiated

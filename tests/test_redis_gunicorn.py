@@ -7,10 +7,14 @@ import sqlite3
 import urllib.request
 from contextlib import ExitStack, closing
 
+import pytest
+
 from tests.readers import CSRF_TOKEN, FORM_STAMP
 from tests.redis_servers import key_prefix, redis_url_or_skip
 from tests.servers import blog_environment, flask_command, gunicorn
 from tests.test_flood_gunicorn import FLOOD, PAGE, TIMEOUT, NoRedirects, send
+
+pytestmark = pytest.mark.processes
 
 FLOOD_SECONDS = 30
 

@@ -12,6 +12,8 @@ from tests.factories import make_app, make_post
 from tests.readers import Reader
 from tests.redis_servers import RedisServer
 
+pytestmark = pytest.mark.processes
+
 OUTAGE = "Redis does not answer"
 
 

@@ -30,6 +30,8 @@ from tests.wire import (
     snapshot,
 )
 
+pytestmark = pytest.mark.processes
+
 SLUG = "how-ketamine-works"  # the seed post's
 # What a server that failed on a request writes to its log; a refused request is only an access-log line
 # (or, for bytes HTTP forbids, one WARNING line from gunicorn itself).

@@ -4,7 +4,11 @@ import stat
 import subprocess
 import urllib.request
 
+import pytest
+
 from tests.servers import PROJECT_ROOT, blog_environment, flask_command, gunicorn
+
+pytestmark = pytest.mark.processes
 
 
 def test_gunicorn_serves_the_seed_article(tmp_path):

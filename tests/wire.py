@@ -109,9 +109,10 @@ REPLY = Route("reply", "/admin/comments/{approved}/reply", (("comment", b"Thank 
 PRIVACY_EXPORT = Route("privacy: export", "/admin/comments/privacy", (
     ("email", READER_EMAIL.encode()), ("export", b"Export as JSON"), ("csrf_token", CSRF),
 ), accepted=frozenset({200}), who="admin", single_line=("email",))
-# Without the button's value, the form exports (200) rather than erases.
+# The confirming button, which erases (the first one only asks). Without the button's value, the form
+# exports (200) rather than erases.
 PRIVACY_ERASE = Route("privacy: erase", "/admin/comments/privacy", (
-    ("email", READER_EMAIL.encode()), ("erase", b"Erase (anonymize) their comments"), ("csrf_token", CSRF),
+    ("email", READER_EMAIL.encode()), ("confirm_erase", b"Yes, erase"), ("csrf_token", CSRF),
 ), refused_form=frozenset({200, 400}), who="admin", single_line=("email",))
 POST_FIELDS = (("title", b"A title"), ("slug", b""), ("body", b"Some *Markdown*."), ("is_published", b"y"),
                ("comments_open", b"y"))

@@ -26,7 +26,7 @@ from blog.comments.models import (
     status_counts,
 )
 from blog.comments.moderation import TRANSITIONS, apply_action, can_apply, edit_comment, undo_moves
-from blog.comments.privacy import erase_person, export_person
+from blog.comments.privacy import erase_person, erasure_preview, export_person
 from blog.comments.section import requested_page
 from blog.comments.signals import comment_posted, commit_and_send, send_after_commit
 from blog.comments.submission import reply_as_moderator
@@ -246,13 +246,16 @@ def reply(comment_id):
 
 @bp.route("/privacy", methods=["GET", "POST"])
 def privacy():
-    """The privacy tools: export a person's comments as JSON, or anonymize them, by email address."""
+    """The privacy tools: export a person's comments as JSON, or anonymize them, by email address. Erasing
+    cannot be undone, so its button first shows what it would change and asks; only the answer erases."""
     form = PrivacyRequestForm()
     if form.validate_on_submit():
-        if form.erase.data:
+        if form.confirm_erase.data:
             count = erase_person(form.email.data)
             commit_and_send()
             return redirect(url_for("comments_admin.privacy", erased=count), code=303)
+        if form.erase.data:
+            return render_template("comments/admin/privacy.html", form=form, to_erase=erasure_preview(form.email.data))
         response = jsonify(export_person(form.email.data))
         response.headers["Content-Disposition"] = "attachment; filename=comments-export.json"
         return response

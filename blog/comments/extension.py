@@ -54,8 +54,11 @@ DEFAULTS = {
     "COMMENTS_PURGE_AFTER_DAYS": 30,
     # Comments per page of the moderation queue.
     "COMMENTS_ADMIN_PER_PAGE": 20,
-    # Addresses mailed when a comment is held; [] mails no one.
+    # Addresses mailed when a comment is held; [] mails no one. A dict maps each address to a moderator's
+    # name: that mail also carries one-click approve / spam / trash links for that moderator.
     "COMMENTS_NOTIFY": [],
+    # Seconds a one-click moderation link works (blog.comments.moderation_links); 0 mails no such link.
+    "COMMENTS_MODERATION_LINK_SECONDS": 7 * 24 * 3600,
     # The site's public address for links in mail ("https://blog.example.org"); None: paths only.
     "COMMENTS_SITE_URL": None,
     # The site's name, for the feed of all comments ("Comments for …").
@@ -117,6 +120,7 @@ class Comments:
         self._load_moderator = None
         self._resolve_targets = None
         self._resolve_uri = None
+        self._moderator_generation = None
         if app is not None:
             self.init_app(app)
 
@@ -127,9 +131,10 @@ class Comments:
         app.extensions["comments.policy"] = ModerationPolicy(app.config)
         if app.config["COMMENTS_FORM_WINDOW_SECONDS"] < 1:
             raise ValueError("COMMENTS_FORM_WINDOW_SECONDS must be at least 1")
-        window = app.config["COMMENTS_EDIT_WINDOW_SECONDS"]
-        if isinstance(window, bool) or not isinstance(window, int) or window < 0:
-            raise ValueError("COMMENTS_EDIT_WINDOW_SECONDS must be a whole number of seconds, 0 or more")
+        for name in ("COMMENTS_EDIT_WINDOW_SECONDS", "COMMENTS_MODERATION_LINK_SECONDS"):
+            seconds = app.config[name]
+            if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
+                raise ValueError(f"{name} must be a whole number of seconds, 0 or more")
         app.extensions["comments"] = self
         app.extensions["comments.rendered_threads"] = VersionedCache()
         app.extensions["comments.rendered_comments"] = VersionedCache()
@@ -168,6 +173,14 @@ class Comments:
         self._load_moderator = function
         return function
 
+    def moderator_generation_loader(self, function):
+        """Register ``function(name) -> str | None``: a value that stays the same while the named moderator
+        stays who they are, and changes when their sessions end everywhere (signing out, a new password)
+        or their account is deleted (then None). It binds the one-click links of moderation mail to their
+        moderator; with no hook, no mail carries such links."""
+        self._moderator_generation = function
+        return function
+
     def targets_resolver(self, function):
         """Register ``function(keys) -> {key: CommentTarget}`` for the keys it knows (the queue and the
         feed of all comments name each comment's page with it)."""
@@ -191,17 +204,22 @@ class Comments:
         """The signed-in moderator's name, or None for a reader."""
         return self._load_moderator() if self._load_moderator else None
 
+    def moderator_generation(self, name: str) -> str | None:
+        """The named moderator's generation from the host's hook; None without one, or for no such moderator."""
+        return self._moderator_generation(name) if self._moderator_generation else None
+
     def moderator_name(self) -> str:
         return self.current_moderator() or "moderator"
 
     def exempt_csrf(self, csrf):
         """Let past the host's CSRFProtect what the plugin checks its own way (a host with CSRFProtect
         must call this): the comment form, whose token is bound to the post for a reader without a
-        session (blog.comments.forgery), and the links of reply-notice mail, which mail clients
-        unsubscribe with by a bare POST (RFC 8058), with no cookie and no token: each link's signed
-        token is its proof; a commenter's own edit and delete, whose proof is their comment's edit
-        token, in their cookie and in the form alike (blog.comments.own_edits); and the JSON API, which
-        reads no cookie and asks for a token of its own (blog.comments.api_tokens)."""
+        session (blog.comments.forgery), and the links of its mail: reply notices, which mail clients
+        unsubscribe with by a bare POST (RFC 8058), and one-click moderation, which works without a
+        session; each link's signed token is its proof, with no cookie and no CSRF token; a commenter's
+        own edit and delete, whose proof is their comment's edit token, in their cookie and in the form
+        alike (blog.comments.own_edits); and the JSON API, which reads no cookie and asks for a token of
+        its own (blog.comments.api_tokens)."""
         csrf.exempt(submit)
         csrf.exempt(own_edit)
         csrf.exempt(own_delete)

@@ -280,6 +280,16 @@ class BulkModerationForm(Form):
     ids = SelectMultipleField(coerce=required_id, validate_choice=False)
 
 
+class ModerationLinkForm(Form):
+    """The button of a one-click moderation link's page: the link's signed token is its proof, instead of
+    a session's CSRF token (blog.comments.moderation_links)."""
+
+    class Meta:
+        csrf = False
+
+    token = HiddenField(validators=[DataRequired(), Length(max=2000)])
+
+
 class PrivacyRequestForm(Form):
     """A person's email address, for the privacy tools: export or erase what the site holds."""
 
@@ -290,4 +300,6 @@ class PrivacyRequestForm(Form):
         email_address,
     ])
     export = SubmitField(_l("Export as JSON"))
+    # Erasing takes two presses: ``erase`` shows what it would change, ``confirm_erase`` does it.
     erase = SubmitField(_l("Erase (anonymize) their comments"))
+    confirm_erase = SubmitField(_l("Yes, erase"))

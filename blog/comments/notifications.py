@@ -15,18 +15,20 @@ raised into the request that decided it.
 import smtplib
 import threading
 from dataclasses import dataclass, field, fields
+from datetime import timedelta
 from email import policy
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 
 from flask import current_app, has_request_context, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, format_timedelta
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from blog.comments.forms import one_line
-from blog.comments.models import CommentStatus
+from blog.comments.models import CommentStatus, ModerationAction
+from blog.comments.moderation_links import link_token
 from blog.comments.translation import gettext as _
 from blog.extensions import db
 
@@ -67,10 +69,30 @@ def mail_settings() -> MailSettings:
 
 
 def notify_moderators(app, comment, target):
-    """On a held comment, mail COMMENTS_NOTIFY (if any) in the background."""
+    """On a held comment, mail COMMENTS_NOTIFY (if any) in the background: one mail to the addresses that
+    name no moderator, and one to each address that does, with that moderator's one-click links."""
     if comment.status is not CommentStatus.PENDING or not app.config["COMMENTS_NOTIFY"]:
         return
-    mail_now("mail the moderators about a held comment", _held_comment_message, comment, target)
+    recipients = moderator_recipients(app.config["COMMENTS_NOTIFY"])
+    unnamed = [address for address, moderator in recipients if moderator is None]
+    if unnamed:
+        mail_now("mail the moderators about a held comment", _held_comment_message, comment, target, unnamed, None)
+    for address, moderator in recipients:
+        if moderator is not None:
+            mail_now("mail the moderators about a held comment", _held_comment_message, comment, target,
+                     [address], moderator)
+
+
+def moderator_recipients(setting) -> list[tuple[str, str | None]]:
+    """COMMENTS_NOTIFY as (address, moderator's name or None) pairs: a dict maps addresses to names; a list
+    names none, and so does one address given alone as a string (FLASK_COMMENTS_NOTIFY=mod@example.org is
+    no JSON, so it arrives as one string)."""
+    if isinstance(setting, str):
+        return [(setting, None)]
+    if isinstance(setting, dict):
+        return [(address, moderator if isinstance(moderator, str) and moderator else None)
+                for address, moderator in setting.items()]
+    return [(address, None) for address in setting]
 
 
 def site_url(path: str) -> str:
@@ -97,11 +119,8 @@ def clean_address(text: str) -> Address | None:
     return address if address.username and address.domain else None
 
 
-def _held_comment_message(comment, target) -> EmailMessage:
-    moderators = current_app.config["COMMENTS_NOTIFY"]
-    # FLASK_COMMENTS_NOTIFY=mod@example.org is no JSON list, so it arrives as one string: one address.
-    message = new_message([moderators] if isinstance(moderators, str) else moderators,
-                          _("A comment on “%(title)s” is awaiting moderation", title=target.title))
+def _held_comment_message(comment, target, addresses, moderator) -> EmailMessage:
+    message = new_message(addresses, _("A comment on “%(title)s” is awaiting moderation", title=target.title))
     lines = [
         _("A new comment on “%(title)s” is waiting for your approval.", title=one_line(target.title)),
         site_url(target.url),
@@ -115,9 +134,30 @@ def _held_comment_message(comment, target) -> EmailMessage:
         comment.body_raw,
         "",
         _("Moderate it: %(url)s", url=site_url(url_for("comments_admin.queue", status="pending"))),
+        *_one_click_lines(comment, moderator),
     ]
     message.set_content("\n".join(lines))
     return message
+
+
+def _one_click_lines(comment, moderator: str | None) -> list[str]:
+    """The signed approve / spam / trash links for the moderator this mail goes to; none when it names no
+    moderator, the host does not know them, or COMMENTS_MODERATION_LINK_SECONDS is 0."""
+    lifetime = current_app.config["COMMENTS_MODERATION_LINK_SECONDS"]
+    generation = current_app.extensions["comments"].moderator_generation(moderator) if moderator else None
+    if generation is None or not lifetime:
+        return []
+
+    def link(action):
+        return site_url(url_for("comments_notices.moderation_link",
+                                token=link_token(comment, action, moderator, generation)))
+
+    return ["",
+            _("Or in one click, as %(name)s (each link asks before it acts, works once, and for %(duration)s only):",
+              name=one_line(moderator), duration=format_timedelta(timedelta(seconds=lifetime))),
+            _("Approve it: %(url)s", url=link(ModerationAction.APPROVE)),
+            _("Mark it as spam: %(url)s", url=link(ModerationAction.SPAM)),
+            _("Move it to the trash: %(url)s", url=link(ModerationAction.TRASH))]
 
 
 def send_mail(settings: MailSettings, message: EmailMessage, logger, purpose: str):

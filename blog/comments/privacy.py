@@ -2,9 +2,10 @@
 and the clearing of IPs and spam past their retention."""
 
 from datetime import timedelta
+from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from blog.comments.models import Comment, CommentStatus, FloodMark, ModerationAction, NotifiedAddress
 from blog.comments.moderation import apply_action
@@ -40,6 +41,21 @@ def export_person(email: str) -> dict:
             for comment in comments
         ],
     }
+
+
+class ErasurePreview(NamedTuple):
+    """What erasing an address would change, shown before it is done."""
+
+    address: str  # as the comments store it
+    comments: int
+    has_reply_notices: bool
+
+
+def erasure_preview(email: str) -> ErasurePreview:
+    """What ``erase_person(email)`` would change, for the admin to confirm first."""
+    address = email.strip().lower()
+    count = db.session.scalar(select(func.count()).select_from(comments_by(email).order_by(None).subquery()))
+    return ErasurePreview(address, count, db.session.get(NotifiedAddress, address) is not None)
 
 
 def erase_person(email: str) -> int:

@@ -219,9 +219,12 @@ def _in_order(row: Row):
 
 
 def page_url(target: CommentTarget, page: int, **params) -> str:
-    """The target's URL showing the given page of comments, with any further query parameters."""
+    """The target's URL showing the given page of comments, with any further query parameters. A query
+    the target's URL has of its own (a host's language, say) stays, after these."""
     query = {**params, **({"comments_page": page} if page > 1 else {})}
-    return f"{target.url}?{urlencode(query)}" if query else target.url
+    path, _, own_query = target.url.partition("?")
+    query_string = "&".join(part for part in (urlencode(query), own_query) if part)
+    return f"{path}?{query_string}" if query_string else path
 
 
 def requested_page(parameter: str = "comments_page") -> int:

@@ -27,10 +27,13 @@ from blog.comments.cookies import (
 )
 from blog.comments.feeds import FEED_LENGTH, comments_feed
 from blog.comments.forgery import is_cross_site
-from blog.comments.forms import CommentForm, OwnCommentForm, OwnEditForm
+from blog.comments.forms import CommentForm, ModerationLinkForm, OwnCommentForm, OwnEditForm
 from blog.comments.guard import Refusal
 from blog.comments.models import CommentStatus, comment_page, newest_approved
+from blog.comments.moderation import apply_action
+from blog.comments.moderation_links import LinkRefused, check_link
 from blog.comments.notice_addresses import comment_to_confirm, confirm_subscription
+from blog.comments.notifications import target_of
 from blog.comments.own_edits import apply_own_edit, delete_own, edit_token, edit_until, own_comment, window_seconds
 from blog.comments.page_cache import cacheable, serve_thread_feed
 from blog.comments.reply_notices import comment_to_unsubscribe, stop_address_notices, stop_notices
@@ -43,10 +46,11 @@ from blog.extensions import URL_ID, begin_reading, db
 
 bp = Blueprint("comments", __name__, template_folder="templates", static_folder="static",
                static_url_path="/comments/static")
-# The links of the mail about reply notices (confirm, unsubscribe), on a blueprint of their own: mail
-# clients POST to unsubscribe (RFC 8058 one-click) with no cookie and no CSRF token, so the host exempts
-# this blueprint from its CSRF protection (``csrf.exempt(notices_bp)``); the signed token in each URL,
-# which only the mail's reader has, is the proof instead.
+# The links of the plugin's mail (reply notices' confirm and unsubscribe, moderators' one-click moderation),
+# on a blueprint of their own: mail clients POST to unsubscribe (RFC 8058 one-click) with no cookie and no
+# CSRF token, and a moderation link works without a session, so the host exempts this blueprint from its
+# CSRF protection (``csrf.exempt(notices_bp)``); the signed token each link carries, which only the mail's
+# reader has, is the proof instead.
 notices_bp = Blueprint("comments_notices", __name__)
 # What a page of another site loads: the embed script, then its stylesheets and reply.js. Other sites
 # paste the script's URL as it is, so these carry no fingerprint (unlike our own pages' static URLs,
@@ -276,3 +280,38 @@ def _comment_to_unsubscribe(token):
     if comment is None:
         abort(400, _("This unsubscribe link is not valid."))
     return comment
+
+
+@notices_bp.get("/comments/moderate/<token>")
+def moderation_link(token):
+    """A one-click link of the mail about a held comment: the comment and a button that does what the
+    link names (a GET never does it: mail scanners follow every link of a mail)."""
+    begin_reading()
+    link, comment = check_link(token)
+    return _moderation_link_page(link=link, comment=comment, target=target_of(comment),
+                                 form=ModerationLinkForm(token=token))
+
+
+@notices_bp.post("/comments/moderate")
+def moderate_by_link():
+    """That button: the action, as the link's moderator, once (blog.comments.moderation_links)."""
+    form = ModerationLinkForm()
+    if not form.validate_on_submit():
+        raise LinkRefused(400, _("This moderation link is not valid or has expired."))
+    link, comment = check_link(form.token.data, for_update=True)
+    apply_action(link.action, comment, link.moderator)
+    commit_and_send()
+    return _moderation_link_page(link=link, comment=comment, is_done=True)
+
+
+@notices_bp.errorhandler(LinkRefused)
+def refuse_link(refusal):
+    """Why a moderation link does nothing, on its own page, with the way to the queue."""
+    return _moderation_link_page(refusal=refusal.message), refusal.status
+
+
+def _moderation_link_page(**context):
+    """The page of a moderation link; never stored, since it shows a commenter's text to its moderator."""
+    response = make_response(render_template("comments/admin/mail_link.html", **context))
+    response.cache_control.no_store = True
+    return response

@@ -17,7 +17,7 @@ def posts_feed():
     entries = [
         {"title": post.title, "link": absolute_url("posts.detail", slug=post.slug),
          "published": post.published_at, "updated": max(post.updated_at, post.published_at),
-         "author": current_app.config["BLOG_TITLE"], "html": post.body_html}
+         "author": post.author, "html": post.body_html}
         for post in posts
     ]
     return cacheable(atom_response(current_app.config["BLOG_TITLE"], url_for("posts.index"),

@@ -3,6 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
+from flask import current_app
 from sqlalchemy import Enum, Index, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -38,6 +39,11 @@ class Post(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None]
+
+    @property
+    def author(self) -> str:
+        """Who wrote it: the site's author (BLOG_AUTHOR, else BLOG_TITLE); a post of this one-author blog names none."""
+        return current_app.config["BLOG_AUTHOR"] or current_app.config["BLOG_TITLE"]
 
     @property
     def is_published(self) -> bool:

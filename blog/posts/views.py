@@ -2,7 +2,7 @@
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from blog.commenting import comment_counts, published_post_and_thread, target_for
+from blog.commenting import comment_counts, published_post_and_thread, render_post, target_for
 from blog.comments import serve_target_page
 from blog.extensions import db
 from blog.posts.models import published_posts
@@ -31,5 +31,4 @@ def detail(slug):
         abort(404)
     post, thread = found
     target = target_for(post)
-    return serve_target_page(target, post.updated_at,
-                             lambda: render_template("posts/detail.html", post=post, comment_target=target), thread)
+    return serve_target_page(target, post.updated_at, lambda: render_post(post, target), thread)

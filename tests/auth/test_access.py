@@ -69,7 +69,7 @@ def form_data(token, values) -> dict:
     return {"csrf_token": token, "action": "approve", "ids": [str(values["comment_id"])],
             "author": "Changed Name", "email": SECRETS["email"], "url": "", "comment": "Changed text",
             "title": "Changed title", "body": "Changed body", "is_published": "y", "comments_open": "y",
-            "save": "Save", "erase": "Erase"}
+            "save": "Save", "erase": "Erase", "confirm_erase": "Yes, erase"}
 
 
 def token_from(client, page) -> str:

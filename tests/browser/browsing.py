@@ -165,7 +165,7 @@ def post_in_place(page, name="Post Comment"):
     the API on another site, as the form on ours) and shows the answer in the page, without a reload;
     return once it is shown (the form is busy till then)."""
     with page.expect_response(lambda response: response.request.method == "POST" and (
-            "/api/v1/threads/comments" in response.url or response.url.endswith("/comments"))):
+            "/api/v1/threads/comments" in response.url or urlsplit(response.url).path.endswith("/comments"))):
         page.get_by_role("button", name=name, exact=True).click()
     expect(page.locator("#commentform")).not_to_have_attribute("aria-busy", "true")
 

@@ -11,7 +11,9 @@ from blog.comments import Comment, CommentStatus
 from blog.comments.models import NotifiedAddress
 from blog.comments.privacy import comments_by
 from blog.extensions import db, utcnow
-from tests.factories import make_app, make_comment, make_post
+from tests.factories import make_admin, make_app, make_comment, make_post
+from tests.pages import folded_text, parse_page
+from tests.readers import AdminActions
 
 PERSON = "Person@Example.org"
 
@@ -116,9 +118,6 @@ def test_purge_keeps_replies_of_a_deleted_comment(site):
 
 
 def test_admin_privacy_page_exports_and_erases(site, database_url):
-    from tests.factories import make_admin
-    from tests.readers import AdminActions
-
     with site.app_context():
         make_admin()
     admin = AdminActions(site.test_client())
@@ -128,10 +127,79 @@ def test_admin_privacy_page_exports_and_erases(site, database_url):
                                                             "csrf_token": token}) as response:
         assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
         assert len(response.get_json()["comments"]) == 2
-    with admin.client.post("/admin/comments/privacy", data={"email": PERSON, "erase": "1",
+    with admin.client.post("/admin/comments/privacy", data={"email": PERSON, "confirm_erase": "1",
                                                             "csrf_token": token}, follow_redirects=True) as response:
         assert response.status_code == 200 and "2 comments were anonymized." in response.get_data(as_text=True)
     assert [comment.author for comment in comments(site)][:2] == ["Anonymous", "Anonymous"]
-    with admin.client.post("/admin/comments/privacy", data={"email": "nope", "erase": "1",
-                                                            "csrf_token": token}) as response:
-        assert response.status_code == 400
+    for button in ("erase", "confirm_erase"):
+        with admin.client.post("/admin/comments/privacy", data={"email": "nope", button: "1",
+                                                                "csrf_token": token}) as response:
+            assert response.status_code == 400
+
+
+@pytest.fixture
+def privacy_desk(app):
+    """A signed-in admin on the privacy page; PERSON has two comments, one with confirmed reply notices."""
+    with app.app_context():
+        key = f"post-{make_post(slug='hello', title='Hello').id}"
+        make_comment(key, author="Pat", email=PERSON.lower(), body_raw="My first thought.", wants_reply_notice=True)
+        make_comment(key, author="Pat", email=PERSON.lower(), status=CommentStatus.PENDING, body_raw="Held one.")
+        db.session.add(NotifiedAddress(email=PERSON.lower()))
+        db.session.commit()
+        make_admin()
+    admin = AdminActions(app.test_client())
+    admin.login()
+    return admin
+
+
+def press_privacy(admin, **data):
+    """A button of the privacy page, with the page's CSRF token; the response read and closed."""
+    return admin.post("/admin/comments/privacy", csrf_token=admin.csrf_token("/admin/comments/privacy"), **data)
+
+
+def authors(app) -> list[str]:
+    return [comment.author for comment in comments(app)]
+
+
+def test_erase_first_shows_what_it_would_erase_and_asks(app, privacy_desk):
+    response = press_privacy(privacy_desk, email=PERSON, erase="1")
+
+    assert response.status_code == 200
+    section = parse_page(response).find(".//section[@class='erase-confirmation']")
+    text = folded_text(section)
+    assert f"Erase what the site holds about {PERSON.lower()}?" in text
+    assert "2 comments will be anonymized." in text and "Its reply notices stop." in text
+    fields = {field.get("name"): field.get("value") for field in [*section.iter("input"), *section.iter("button")]}
+    assert fields == {"csrf_token": fields["csrf_token"], "email": PERSON.lower(), "confirm_erase": "1"}
+    assert authors(app) == ["Pat", "Pat"]
+    with app.app_context():
+        assert db.session.get(NotifiedAddress, PERSON.lower()) is not None
+
+
+def test_only_the_confirming_press_erases(app, privacy_desk):
+    response = press_privacy(privacy_desk, email=PERSON.lower(), confirm_erase="1")
+
+    assert response.status_code == 303
+    assert authors(app) == ["Anonymous", "Anonymous"]
+    with app.app_context():
+        assert db.session.get(NotifiedAddress, PERSON.lower()) is None
+
+
+def test_erase_of_an_address_with_nothing_stored_asks_nothing(app, privacy_desk):
+    response = press_privacy(privacy_desk, email="nobody@example.org", erase="1")
+
+    assert response.status_code == 200
+    section = parse_page(response).find(".//section[@class='erase-confirmation']")
+    assert "there is nothing to erase" in folded_text(section)
+    assert section.find(".//form") is None
+
+
+@pytest.mark.parametrize("data", [
+    {"email": "", "confirm_erase": "1"},
+    {"email": "not an address", "confirm_erase": "1"},
+    {"email": PERSON + "\nBcc: x@example.org", "confirm_erase": "1"},
+    {"email": PERSON, "confirm_erase": "1", "csrf_token": "forged"},
+], ids=["empty", "not-an-address", "two-lines", "forged-csrf"])
+def test_a_bad_confirmation_erases_nothing(app, privacy_desk, data):
+    assert privacy_desk.post("/admin/comments/privacy", **data).status_code == 400
+    assert authors(app) == ["Pat", "Pat"]

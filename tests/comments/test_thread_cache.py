@@ -75,6 +75,7 @@ def test_visitors_never_see_each_others_token_details_or_held_comments(tmp_path)
     assert stranger.post(csrf_token=CSRF_TOKEN.search(again).group(1), comment="Mine.").status_code == 303
 
 
+@pytest.mark.processes
 def test_approval_shows_on_the_next_request_from_every_gunicorn_worker(tmp_path):
     environment = blog_environment(tmp_path / "instance", FLASK_COMMENTS_MIN_FILL_SECONDS="0",
                                    FLASK_COMMENTS_FLOOD_SECONDS="0")
