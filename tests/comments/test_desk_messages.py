@@ -307,13 +307,10 @@ def test_messages_and_undo_in_dutch(app, desk, post):
     assert [folded_text(button) for button in form.iter("button")] == ["Ongedaan maken"]
 
 
-def test_bulk_undo_on_every_database(matrix_comments_app):
-    app = matrix_comments_app
+def test_bulk_undo_on_every_database(matrix_moderator):
+    app, desk = matrix_moderator
     with app.app_context():
-        make_admin()
         key = f"post-{db.session.scalar(select(Post.id))}"
-    desk = AdminActions(app.test_client())
-    assert desk.login().status_code == 303
     ids = {status: add(app, key, status=status) for status in (PENDING, APPROVED, SPAM)}
     _, [button] = act(desk, "/admin/comments/bulk", action="trash", ids=[str(i) for i in ids.values()])
     assert set(statuses(app, ids.values()).values()) == {TRASH}

@@ -8,9 +8,8 @@ import pytest
 
 from blog.comments import CommentStatus
 from blog.extensions import utcnow
-from tests.factories import make_admin, make_comment, make_post
+from tests.factories import make_comment, make_post
 from tests.pages import by_id, folded_text, parse_page, with_class
-from tests.readers import AdminActions
 
 PENDING, APPROVED, SPAM, TRASH = CommentStatus
 
@@ -166,13 +165,10 @@ def test_filters_with_what_no_text_holds_are_refused(desk, query):
         assert response.status_code == 400
 
 
-def test_filters_on_every_database(matrix_comments_app):
-    app = matrix_comments_app
+def test_filters_on_every_database(matrix_moderator):
+    app, desk = matrix_moderator
     with app.app_context():
-        make_admin()
         other = f"post-{make_post(slug='other', title='Another post').id}"
-    desk = AdminActions(app.test_client())
-    desk.login()
     bob = add(app, other, 1, status=PENDING, author="Bob_100%", email="bob@example.org")
     add(app, other, 2, status=PENDING, author="Bob 1000", email="bob2@example.org")
     add(app, other, 3, status=SPAM, author="Bob_100%", email="bob@example.org")
