@@ -1,6 +1,8 @@
 """The admin's pages: the dashboard at /admin/ and writing posts at /admin/posts."""
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from markupsafe import Markup
 
 from blog.admin.forms import PostForm
 from blog.auth.access import admin_required
@@ -72,4 +74,14 @@ def _write(post: Post, form: PostForm):
         post.unpublish()
     db.session.add(post)
     db.session.commit()
+    flash(_saved_message(post), "admin.done")
     return redirect(url_for("admin.edit_post", post_id=post.id), code=303)
+
+
+def _saved_message(post: Post) -> str:
+    """What saving says: a published post's message links to it (Markup, kept so by the signed session), a
+    draft's says it is not public."""
+    if not post.is_published:
+        return _("Draft saved: it is not public until you publish it.")
+    return Markup('{} <a href="{}">{}</a>').format(_("Post saved."), url_for("posts.detail", slug=post.slug),
+                                                   _("View post"))

@@ -4,6 +4,7 @@ from flask import abort
 
 from blog.comments import cli
 from blog.comments.admin_views import bp as admin_bp
+from blog.comments.admin_views import undo_form
 from blog.comments.api import bp as api_bp
 from blog.comments.avatars import avatar_url
 from blog.comments.embedded_threads import embedded_targets
@@ -15,7 +16,7 @@ from blog.comments.reply_notices import notify_on_approval, notify_on_posting
 from blog.comments.section import mark_personal_responses, render_comments_section
 from blog.comments.signals import comment_posted, comment_status_changed
 from blog.comments.thread_cache import VersionedCache
-from blog.comments.translation import markup_gettext, markup_ngettext
+from blog.comments.translation import markup_gettext, markup_ngettext, moment_markup
 from blog.comments.views import bp, notices_bp, own_delete, own_edit, submit
 from blog.extensions import db
 
@@ -147,7 +148,9 @@ class Comments:
         app.register_blueprint(admin_bp)
         app.register_blueprint(api_bp)
         app.jinja_env.globals.update(comments_section=render_comments_section, comments_avatar_url=avatar_url,
-                                    comments_allowed_tags=ALLOWED_TAGS_NOTE, _c=markup_gettext, _cn=markup_ngettext)
+                                    comments_allowed_tags=ALLOWED_TAGS_NOTE, _c=markup_gettext, _cn=markup_ngettext,
+                                    comments_undo_form=undo_form)
+        app.jinja_env.filters["comments_time"] = moment_markup
         app.after_request(mark_personal_responses)
         comment_posted.connect(notify_moderators, sender=app)
         comment_posted.connect(notify_on_posting, sender=app)

@@ -281,6 +281,13 @@ class ModerationForm(Form):
     """A moderation button: nothing to fill in but the CSRF token."""
 
 
+class UndoForm(Form):
+    """The Undo button of an action's message: the token of what the session's last action moved
+    (blog.comments.undo)."""
+
+    token = HiddenField()
+
+
 class BulkModerationForm(Form):
     """One action on the comments ticked in the queue."""
 

@@ -11,6 +11,8 @@ from blog.extensions import LongText, db, utcnow
 
 # The longest reason for a status that is kept.
 STATUS_REASON_MAX = 100
+# The longest thread key (a target's key).
+TARGET_KEY_MAX = 200
 
 
 class CommentStatus(StrEnum):
@@ -49,7 +51,7 @@ class Comment(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    target_key: Mapped[str] = mapped_column(String(200))
+    target_key: Mapped[str] = mapped_column(String(TARGET_KEY_MAX))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"))
     # The top-level comment of the thread this reply belongs to; None for a top-level comment.
     root_id: Mapped[int | None] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"))
@@ -264,20 +266,47 @@ def has_approved_comment(author: str, email: str) -> bool:
     return db.session.connection().execute(_EARLIER_APPROVED, {"author": author, "email": email}).first() is not None
 
 
-def comments_in_status(status: CommentStatus, search: str = ""):
-    """The moderation queue: comments in one status, newest first, optionally matching a search
-    in the author, email, IP or text."""
-    query = select(Comment).where(Comment.status == status).order_by(Comment.created_at.desc(), Comment.id.desc())
+def _literally(text: str) -> str:
+    """A LIKE pattern that matches ``text`` itself: its ``%``, ``_`` and backslashes are no wildcards."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def queue_filters(search: str = "", target_key: str = "", author: str = "") -> list:
+    """The conditions of the moderation queue's filters: a search in the author, email, IP or text; one
+    thread; one commenter, by name or email address (either, whatever its case)."""
+    conditions = []
     if search:
-        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(or_(*(column.ilike(pattern, escape="\\") for column in
-                                  (Comment.author, Comment.email, Comment.ip, Comment.body_raw))))
-    return query
+        pattern = f"%{_literally(search)}%"
+        conditions.append(or_(*(column.ilike(pattern, escape="\\") for column in
+                                (Comment.author, Comment.email, Comment.ip, Comment.body_raw))))
+    if target_key:
+        conditions.append(Comment.target_key == target_key)
+    if author:
+        conditions.append(or_(Comment.email == author.lower(), Comment.author.ilike(_literally(author), escape="\\")))
+    return conditions
 
 
-def status_counts():
-    """How many comments stand in each status, as (status, count) rows."""
-    return select(Comment.status, func.count()).group_by(Comment.status)
+def comments_in_status(statuses, *conditions):
+    """The moderation queue: comments in the given statuses (a status or several), newest first, that
+    meet the conditions (``queue_filters``)."""
+    statuses = [statuses] if isinstance(statuses, CommentStatus) else list(statuses)
+    return (select(Comment).where(Comment.status.in_(statuses), *conditions)
+            .order_by(Comment.created_at.desc(), Comment.id.desc()))
+
+
+def status_counts(*conditions):
+    """How many comments stand in each status, as (status, count) rows; of those that meet the conditions."""
+    return select(Comment.status, func.count()).where(*conditions).group_by(Comment.status)
+
+
+def commented_targets(limit: int):
+    """The keys of the threads that have comments, for the queue's filter by thread (at most ``limit``)."""
+    return select(Comment.target_key).distinct().order_by(Comment.target_key).limit(limit)
+
+
+def comments_by_id(comment_ids):
+    """The comments with these ids (those that exist)."""
+    return select(Comment).where(Comment.id.in_(comment_ids))
 
 
 def log_entries(comment_ids):

@@ -10,6 +10,7 @@ from blog.comments.models import (
     CommentStatus,
     ModerationAction,
     ModerationLogEntry,
+    comments_by_id,
     has_approved_comment,
     thread_of,
 )
@@ -100,6 +101,28 @@ def apply_action(action: ModerationAction, comment: Comment, moderator: str) -> 
         return False
     move_comment(comment, TRANSITIONS[action][1], action, moderator)
     return True
+
+
+def action_towards(current: CommentStatus, wanted: CommentStatus) -> ModerationAction | None:
+    """The transition that takes a comment from ``current`` to ``wanted``, if one does."""
+    return next((action for action, (sources, target) in TRANSITIONS.items()
+                 if target is wanted and current in sources), None)
+
+
+def undo_moves(moves, moderator: str) -> tuple[int, int]:
+    """Put comments back in the status they had before a moderator's action, each through the transition
+    that leads there, logged and signalled as any; only those still where the action left them.
+    ``moves`` are (comment id, status before, status after); the answer is how many went back and how
+    many had moved since or are gone."""
+    ids = [comment_id for comment_id, _, _ in moves]
+    found = {comment.id: comment for comment in db.session.scalars(comments_by_id(ids))}
+    restored = 0
+    for comment_id, before, after in moves:
+        comment = found.get(comment_id)
+        if comment is not None and comment.status is after and apply_action(action_towards(after, before),
+                                                                             comment, moderator):
+            restored += 1
+    return restored, len(moves) - restored
 
 
 def move_comment(comment: Comment, new_status: CommentStatus | None, action: ModerationAction, moderator: str):

@@ -10,9 +10,9 @@ from blog.comments import Comment, Comments, CommentTarget
 from blog.extensions import db
 from blog.posts.models import Post
 from tests.api_client import EMBEDDING
-from tests.factories import make_app, make_comment, make_post
+from tests.factories import make_admin, make_app, make_comment, make_post
 from tests.pages import parse_page
-from tests.readers import Reader
+from tests.readers import AdminActions, Reader
 
 
 @pytest.fixture
@@ -175,3 +175,13 @@ def matrix_blog(make_blog, database_url):
 def embedding_blog(make_blog):
     """A blog the static site may embed, on SQLite."""
     return make_blog(**EMBEDDING)
+
+
+@pytest.fixture
+def matrix_moderator(matrix_comments_app):
+    """The blog of the matrix with the admin "boss" signed in: (app, AdminActions)."""
+    with matrix_comments_app.app_context():
+        make_admin()
+    moderator = AdminActions(matrix_comments_app.test_client())
+    assert moderator.login().status_code == 303
+    return matrix_comments_app, moderator

@@ -632,12 +632,13 @@ def test_queue_tabs_show_one_status_each(app, desk, post, status):
     assert queue_ids(tree) == [ids[status]]
     [tabs] = with_class(tree, "nav", "status-tabs")
     links = tabs.findall("a")
-    assert [link.get("href") for link in links] == [f"/admin/comments?status={each}" for each in CommentStatus]
+    assert [link.get("href") for link in links] == [f"/admin/comments?status={each}"
+                                                    for each in [*CommentStatus, "all"]]
     assert [link.get("aria-current") for link in links] == ["page" if each is status else None
-                                                           for each in CommentStatus]
+                                                           for each in [*CommentStatus, "all"]]
 
 
-@pytest.mark.parametrize("status", ["deleted", "PENDING", "", "all"])
+@pytest.mark.parametrize("status", ["deleted", "PENDING", "", "All"])
 def test_queue_with_an_unknown_status_is_404(app, desk, post, status):
     assert desk.client.get("/admin/comments", query_string={"status": status}).status_code == 404
 
@@ -673,8 +674,9 @@ def test_queue_row_shows_what_a_moderator_needs(app, desk, post):
     [time] = row.iter("time")
     assert time.get("datetime") == created.isoformat(timespec="seconds")
     [target] = [cell for cell in row.iter("td") if "queue-target" in (cell.get("class") or "")]
-    [link] = target.iter("a")
+    link, only_this_post = target.iter("a")
     assert (text_of(link), link.get("href")) == ("Hello world", f"/hello/#comment-{comment_id}")
+    assert only_this_post.get("href") == f"/admin/comments?status=pending&target={post}"
     buttons = [button.get("class") for button in row.iter("button") if button.get("class")]
     assert buttons == [f"action-{action}" for action in ACTIONS if PENDING in TRANSITIONS[action][0]]
 
