@@ -46,6 +46,9 @@ _PARAGRAPH_AFTER_BLOCKQUOTE = re.compile(r"(</blockquote\s*>)</p>", re.IGNORECAS
 _EMPTY_PARAGRAPH = "<p></p>"
 # Any scheme-bearing URL is a link, whatever its top-level domain; _set_link_rel drops the rest.
 _URL = build_url_re(tlds=[r"[a-z]{2,63}", r"xn--[a-z0-9-]{1,59}"], protocols=["http", "https"])
+# What makes bleach do more to text than escape its ">": markup and entities, and the C0 controls its
+# sanitizer replaces (tab, line feed and carriage return aside, which paragraphs() and the parser keep).
+_NOT_PLAIN_TEXT = re.compile("[<&\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 POST_TAGS = frozenset({
     "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "figcaption", "figure", "h2", "h3",
@@ -141,7 +144,18 @@ def sanitize_comment_html(html: str, markup: str = "html") -> str:
 def clean_comment(raw: str, markup: str = "html") -> str:
     """Comment text as safe HTML: allowlisted markup kept, other markup shown as text, URLs linked. ``markup``
     is what the text is written in (MARKUPS): "html", its paragraphs made of blank lines, or "markdown".
-    Markdown takes as long as its parser does: blog.comments.markup bounds that time for a reader's text."""
+    Markdown takes as long as its parser does: blog.comments.markup bounds that time for a reader's text.
+
+    Most comments are plain text: no markup, no entity, nothing to link. In HTML, bleach's parse and
+    serialization of those only escape ">", so that is all done here, for a fraction of its cost; the output
+    is the same to the byte (tests/test_sanitize_plain_text.py compares the two on arbitrary text)."""
+    if markup == "html" and not _NOT_PLAIN_TEXT.search(raw) and not _URL.search(raw):
+        return paragraphs(raw.replace(">", "&gt;"))
+    return bleached_comment(raw, markup)
+
+
+def bleached_comment(raw: str, markup: str = "html") -> str:
+    """clean_comment through the sanitizer whatever the text: the one way for any text with markup."""
     return sanitize_comment_html(markdown_html(raw) if markup == "markdown" else paragraphs(raw), markup)
 
 
