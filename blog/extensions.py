@@ -120,13 +120,28 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = None
 
 
+class _ReadersTranslations:
+    """WTForms' own messages in the reader's language, from catalogs read once per process, the language
+    chosen only when a message is first asked for: a form without an error never makes the request
+    choose one (most comment posts)."""
+
+    def gettext(self, string):
+        return _wtforms_translations(str(get_locale())).gettext(string)
+
+    def ngettext(self, singular, plural, n):
+        return _wtforms_translations(str(get_locale())).ngettext(singular, plural, n)
+
+
+_READERS_TRANSLATIONS = _ReadersTranslations()
+
+
 class Form(FlaskForm):
     """The base of every form of the blog and its plugin: WTForms' own messages in the reader's
-    language, from catalogs read once per process (Flask-WTF reads them again on every request)."""
+    language (Flask-WTF reads its catalogs again on every request)."""
 
     class Meta:
         def get_translations(self, form):
-            return _wtforms_translations(str(get_locale()))
+            return _READERS_TRANSLATIONS
 
 
 @lru_cache(maxsize=None)

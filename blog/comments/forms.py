@@ -186,15 +186,17 @@ class CommentForm(CommentDetailsForm):
         # CSRFProtect (``Comments.exempt_csrf``).
         csrf = False
 
-    csrf_token = HiddenField()
-    parent = HiddenField(default="0")
+    # The hidden fields are labelled as WTForms would label them, never shown: a label to make is a look-up
+    # of the reader's language, which a post without errors then never needs (blog.extensions.Form).
+    csrf_token = HiddenField("Csrf Token")
+    parent = HiddenField("Parent", default="0")
     remember = BooleanField(_l("Save my name, email, and website in this browser for the next time I comment."))
     # Off unless ticked; mail goes out only once this comment's notices are confirmed (blog.comments.reply_notices).
     notify = BooleanField(_l("Notify me of replies by email."))
     # The honeypot: hidden from people by the stylesheet, filled in by bots that fill in everything.
     homepage = StringField(_l("Leave this field empty"))
     # When the form was served, signed (blog.comments.timing): a bot posts sooner than a person can.
-    issued = HiddenField()
+    issued = HiddenField("Issued")
 
     def __init__(self, *args, target_key=None, **kwargs):
         super().__init__(*args, **kwargs)
