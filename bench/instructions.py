@@ -159,8 +159,8 @@ def main() -> int:
     try:
         sources = {}
         if "blog" in kinds:
-            sources["blog"] = (Path(sys.executable), run.prepare_instance(folder, 200),
-                               run.blog_environment(folder))
+            with run.sqlite_database(folder, 200) as database:  # its folder stays until the end, in ``folder``
+                sources["blog"] = (Path(sys.executable), database.folder, run.blog_environment(folder))
         if "isso" in kinds:
             python = isso.python(run.progress)
             sources["isso"] = (python, isso.prepare(python, folder / "isso", origin="http://127.0.0.1:8000",
