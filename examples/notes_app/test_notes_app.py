@@ -111,7 +111,7 @@ def test_a_held_comment_is_shown_to_its_author_alone_until_the_moderator_approve
     author, other_reader = app.test_client(), app.test_client()
     response = post_comment(author)
     [comment] = stored_comments(app)
-    assert (response.status_code, response.headers["Location"]) == (303, "/welcome/")
+    assert (response.status_code, response.headers["Location"]) == (303, f"/welcome/#comment-{comment.id}")
     assert comment.status is CommentStatus.PENDING
     assert shown_comments(other_reader.get("/welcome/")) == {}
     own_page = author.get("/welcome/")
