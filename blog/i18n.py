@@ -49,13 +49,18 @@ def select_locale() -> str:
     return url_language() or request.accept_languages.best_match(current_app.config["BLOG_LANGUAGES"]) or default
 
 
+def _query_with_language(query: str, language: str | None) -> str:
+    """``query`` naming ``language`` last, as links spell it, or no language at all (None)."""
+    pairs = [pair for pair in parse_qsl(query, keep_blank_values=True) if pair[0] != LANGUAGE_PARAMETER]
+    if language is not None:
+        pairs.append((LANGUAGE_PARAMETER, language))
+    return urlencode(pairs)
+
+
 def with_language(url: str, language: str | None) -> str:
     """``url`` naming ``language`` (last in its query, as links spell it), or no language at all (None)."""
     parts = urlsplit(url)
-    query = [pair for pair in parse_qsl(parts.query, keep_blank_values=True) if pair[0] != LANGUAGE_PARAMETER]
-    if language is not None:
-        query.append((LANGUAGE_PARAMETER, language))
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    return urlunsplit(parts._replace(query=_query_with_language(parts.query, language)))
 
 
 def canonical_language_url():
@@ -66,11 +71,7 @@ def canonical_language_url():
     if LANGUAGE_PARAMETER not in request.args:
         return None
     sent = request.query_string.decode()  # UTF-8 text: blog.request_checks refused anything else
-    query = [pair for pair in parse_qsl(sent, keep_blank_values=True) if pair[0] != LANGUAGE_PARAMETER]
-    language = url_language()
-    if language is not None:
-        query.append((LANGUAGE_PARAMETER, language))
-    canonical = urlencode(query)
+    canonical = _query_with_language(sent, url_language())
     if canonical == sent:
         return None
     # The routed path, so never "//host" (which a browser would read as another site).

@@ -35,16 +35,27 @@ OWN_LIMIT = 5
 NOTICE_MAX_AGE = 15 * 60
 
 
-def _held_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt="comments-held")
+# The salt of each signed cookie: no cookie's value is taken for another's.
+_SALTS = {HELD_COOKIE: "comments-held", NOTICE_COOKIE: "comments-notice", OWN_COOKIE: "comments-own"}
 
 
-def _notice_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt="comments-notice")
+def _serializer(name: str) -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt=_SALTS[name])
 
 
-def _own_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt="comments-own")
+def _signed(name: str):
+    """The value of the signed cookie ``name`` this browser sent; None when it sent none or tampered with it."""
+    value = request.cookies.get(name)
+    if not value:
+        return None
+    try:
+        return _serializer(name).loads(value)
+    except BadSignature:
+        return None
+
+
+def _set_signed(response, name: str, value, max_age: int):
+    _set(response, name, _serializer(name).dumps(value), max_age)
 
 
 def _author_cipher() -> Fernet:
@@ -64,20 +75,14 @@ def has_own_cookies() -> bool:
 
 def held_comment_ids() -> list[int]:
     """Ids of the comments this browser posted that were held, newest last; [] if none or tampered."""
-    value = request.cookies.get(HELD_COOKIE)
-    if not value:
-        return []
-    try:
-        ids = _held_serializer().loads(value)
-    except BadSignature:
-        return []
+    ids = _signed(HELD_COOKIE)
     return [number for number in ids if isinstance(number, int)] if isinstance(ids, list) else []
 
 
 def remember_held_comment(response, comment_id: int):
     """Let this browser, and only it, keep seeing its held comment."""
     ids = [*(number for number in held_comment_ids() if number != comment_id), comment_id][-HELD_LIMIT:]
-    _set(response, HELD_COOKIE, _held_serializer().dumps(ids), HELD_MAX_AGE)
+    _set_signed(response, HELD_COOKIE, ids, HELD_MAX_AGE)
 
 
 def forget_held_comment(response, comment_id: int):
@@ -85,36 +90,24 @@ def forget_held_comment(response, comment_id: int):
     ids = held_comment_ids()
     if comment_id in ids:
         ids.remove(comment_id)
-        _set(response, HELD_COOKIE, _held_serializer().dumps(ids), HELD_MAX_AGE)
+        _set_signed(response, HELD_COOKIE, ids, HELD_MAX_AGE)
 
 
 def notice_comment_id() -> int | None:
     """The comment this browser has just posted asking for reply notices; None if none or tampered with."""
-    value = request.cookies.get(NOTICE_COOKIE)
-    if not value:
-        return None
-    try:
-        comment_id = _notice_serializer().loads(value)
-    except BadSignature:
-        return None
+    comment_id = _signed(NOTICE_COOKIE)
     return comment_id if isinstance(comment_id, int) and not isinstance(comment_id, bool) else None
 
 
 def remember_notice_asked(response, comment_id: int):
     """Let the page of the comment this browser has just posted say, for a while, that a mail asks it to
     confirm the reply notices it ticked (that page is its own, as any with this cookie)."""
-    _set(response, NOTICE_COOKIE, _notice_serializer().dumps(comment_id), NOTICE_MAX_AGE)
+    _set_signed(response, NOTICE_COOKIE, comment_id, NOTICE_MAX_AGE)
 
 
 def own_edit_tokens() -> dict[int, str]:
     """The edit tokens this browser holds, by comment id, oldest first; {} if none or tampered with."""
-    value = request.cookies.get(OWN_COOKIE)
-    if not value:
-        return {}
-    try:
-        entries = _own_serializer().loads(value)
-    except BadSignature:
-        return {}
+    entries = _signed(OWN_COOKIE)
     if not isinstance(entries, list):
         return {}
     return {entry[0]: entry[1] for entry in entries if isinstance(entry, list) and len(entry) == 2
@@ -124,7 +117,7 @@ def own_edit_tokens() -> dict[int, str]:
 def _set_own(response, tokens: dict[int, str], max_age: int):
     if tokens:
         pairs = [[comment_id, token] for comment_id, token in tokens.items()]
-        _set(response, OWN_COOKIE, _own_serializer().dumps(pairs), max_age)
+        _set_signed(response, OWN_COOKIE, pairs, max_age)
     elif OWN_COOKIE in request.cookies:
         response.delete_cookie(OWN_COOKIE, path="/", httponly=True, samesite="Lax", secure=request.is_secure)
 
