@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask import current_app
-from sqlalchemy import Enum, ForeignKey, Index, String, bindparam, false, func, or_, select
+from sqlalchemy import Enum, ForeignKey, Index, String, bindparam, case, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import Mapped, aliased, mapped_column, validates
 
 from blog.extensions import LongText, db, utcnow
@@ -22,6 +22,10 @@ class CommentStatus(StrEnum):
     APPROVED = "approved"
     SPAM = "spam"
     TRASH = "trash"
+
+
+# Every status but APPROVED, for an index to range over where ``!=`` would scan.
+NOT_APPROVED = tuple(status for status in CommentStatus if status is not CommentStatus.APPROVED)
 
 
 class ModerationAction(StrEnum):
@@ -192,17 +196,27 @@ def visible_held_comments(target_key: str, ids):
     )
 
 
-def approved_counts(target_keys):
-    """Shown comments per target key, as (key, count) rows: approved, in a thread whose top-level
-    comment is approved too (a reply under a removed top-level comment is not shown, so not counted)."""
+def thread_counts(target_keys):
+    """Per target key, (key, shown, top_level) rows: the comments the thread shows (approved, in a thread
+    whose top-level comment is approved too: a reply under a removed top-level comment is not shown, so not
+    counted) and the approved top-level ones among them, which its pages are counted in.
+
+    This runs on every rendering of a page, after every new comment, so it reads no comment's row: the
+    approved comments counted in one range of the page index (which holds ``parent_id``), less the
+    approved replies under top-level comments not approved, found from those few, which that index
+    ranges over too, through ix_comment_root_status."""
     root = aliased(Comment)
-    return (
-        select(Comment.target_key, func.count())
-        .outerjoin(root, Comment.root_id == root.id)
-        .where(Comment.target_key.in_(target_keys), Comment.status == CommentStatus.APPROVED,
-               or_(Comment.root_id.is_(None), root.status == CommentStatus.APPROVED))
-        .group_by(Comment.target_key)
-    )
+    approved = (select(Comment.target_key, func.count().label("shown"),
+                       func.sum(case((Comment.parent_id.is_(None), 1), else_=0)).label("top_level"))
+                .where(Comment.target_key.in_(target_keys), Comment.status == CommentStatus.APPROVED)
+                .group_by(Comment.target_key))
+    hidden = (select(root.target_key, -func.count(), literal(0)).join(Comment, Comment.root_id == root.id)
+              .where(root.target_key.in_(target_keys), root.status.in_(NOT_APPROVED), root.parent_id.is_(None),
+                     Comment.status == CommentStatus.APPROVED)
+              .group_by(root.target_key))
+    counts = union_all(approved, hidden).subquery()
+    return (select(counts.c.target_key, func.sum(counts.c.shown), func.sum(counts.c.top_level))
+            .group_by(counts.c.target_key))
 
 
 def _top_level_count(*conditions):

@@ -8,17 +8,17 @@ from flask import abort, current_app, g, render_template, request
 from flask_babel import get_locale
 from flask_sqlalchemy.pagination import Pagination
 from markupsafe import Markup
-from sqlalchemy import Row, bindparam, func, select
+from sqlalchemy import Row, bindparam
 
 from blog.comments.comment_cache import CommentRenderer
 from blog.comments.cookies import has_own_cookies, held_comment_ids, notice_comment_id, remembered_author
+from blog.comments.counts import counts_of
 from blog.comments.forgery import form_token, has_session
 from blog.comments.forms import CommentForm, parse_id
 from blog.comments.models import (
     Comment,
     CommentStatus,
     approved_comment,
-    approved_counts,
     approved_replies,
     top_level_comments,
     visible_held_comments,
@@ -37,9 +37,7 @@ MAX_PAGE = 1_000_000
 # every new comment each worker runs them again.
 _TOP_LEVEL = top_level_comments(bindparam("target_key"))
 _TOP_LEVEL_PAGE = _TOP_LEVEL.limit(bindparam("limit")).offset(bindparam("offset"))
-_TOP_LEVEL_TOTAL = select(func.count()).select_from(_TOP_LEVEL.order_by(None).subquery())
 _REPLIES = approved_replies(bindparam("root_ids", expanding=True))
-_APPROVED_COUNTS = approved_counts(bindparam("target_keys", expanding=True))
 
 
 @dataclass
@@ -121,14 +119,13 @@ class ThreadPagination(Pagination):
         }).all()
 
     def _query_count(self) -> int:
-        total = db.session.connection().execute(_TOP_LEVEL_TOTAL, {"target_key": self._query_args["target_key"]})
-        return total.scalar()
+        target_key = self._query_args["target_key"]
+        return counts_of([target_key])[target_key].top_level
 
 
 def count_approved(target_key: str) -> int:
     """How many comments the thread shows, over all its pages."""
-    counts = db.session.connection().execute(_APPROVED_COUNTS, {"target_keys": [target_key]})
-    return dict(counts.all()).get(target_key, 0)
+    return counts_of([target_key])[target_key].shown
 
 
 def reply_target(target: CommentTarget, form: CommentForm) -> Comment | None:

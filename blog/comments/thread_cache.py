@@ -36,6 +36,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from blog.comments.counts import forget_counts
 from blog.comments.models import ThreadVersion
 from blog.extensions import OFFLINE, db, redis_store
 
@@ -119,6 +120,7 @@ def touch_thread(target_key: str):
     touch the same thread for the first time neither collide nor deadlock."""
     connection = db.session.connection()  # the Core path: the ORM's adds nothing to a plain upsert
     connection.execute(_UPSERTS[connection.dialect.name], {"target_key": target_key})
+    forget_counts()
     if redis_store.is_configured():  # the number this transaction gave it (its row is ours until the commit)
         db.session.info.setdefault(_TOUCHED, {})[target_key] = _database_version(target_key)
 

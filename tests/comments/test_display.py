@@ -125,6 +125,33 @@ def test_heading_counts_what_the_list_shows_when_a_parent_is_trashed(blog):
     assert counted == len(shown_ids(document))
 
 
+
+def test_every_count_is_what_the_thread_shows_on_every_database(make_blog, database_url):
+    """The byline, the heading, the home page and the page links count alike on each database: approved
+    comments, less the approved replies under a top-level comment that is not approved, and pages of the
+    approved top-level comments (blog.comments.models.thread_counts)."""
+    blog = make_blog(database_url=database_url, COMMENTS_PER_PAGE=2)
+    for number in range(3):
+        top = blog.add(author=f"Top {number}")
+        blog.add(parent=blog.add(parent=top), author="Replying")
+    held = blog.add(status=CommentStatus.PENDING)
+    blog.add(parent=held, author="Under a held one")
+    removed = blog.add(author="Removed later")
+    blog.add(parent=removed, author="Under a removed one")
+    blog.add(status=CommentStatus.SPAM)
+    with blog.app.app_context():
+        apply_action("trash", db.session.get(Comment, removed), "tester")
+        db.session.commit()
+    pages = [blog.page(), blog.page("/hello/?comments_page=2")]
+    assert sum(len(shown_ids(page)) for page in pages) == 9
+    assert count_heading(pages[0]) == "9 thoughts on “Hello world”"
+    assert folded_text(with_class(pages[0], "span", "comments-link")[0]) == "| 9 comments"
+    home_links = {link.find("a").get("href"): folded_text(link)
+                  for link in with_class(parse_page(blog.get("/")), "span", "comments-link")}
+    assert home_links["/hello/#comments"] == "| 9 comments"
+    assert blog.get("/hello/?comments_page=3").status_code == 404
+
+
 # The count heading
 
 

@@ -7,12 +7,11 @@ from blog.extensions import db
 from tests.factories import make_app, make_comment, make_post
 
 
-def queries_for_page(app, path) -> int:
-    count = 0
+def statements_for_page(app, path) -> list[str]:
+    statements = []
 
-    def counted(*_):
-        nonlocal count
-        count += 1
+    def counted(_connection, _cursor, statement, *_):
+        statements.append(statement)
 
     with app.app_context():
         engine = db.engine
@@ -22,7 +21,11 @@ def queries_for_page(app, path) -> int:
             assert response.status_code == 200
     finally:
         event.remove(engine, "before_cursor_execute", counted)
-    return count
+    return statements
+
+
+def queries_for_page(app, path) -> int:
+    return len(statements_for_page(app, path))
 
 
 @pytest.fixture
@@ -51,3 +54,12 @@ def test_post_page_queries_do_not_grow_with_the_thread(thread_of_size, cached):
         queries_for_page(large, "/hello/")
     assert queries_for_page(small, "/hello/") == queries_for_page(large, "/hello/")
     assert queries_for_page(large, "/hello/?comments_page=2") <= 10
+
+
+@pytest.mark.parametrize("path", ["/hello/", "/hello/?comments_page=2"])
+def test_a_page_counts_its_thread_once(thread_of_size, path):
+    """The byline's count, the thread's heading and its page links come from one count of the thread,
+    which reads no comment's row (blog.comments.counts): it runs again after every new comment."""
+    statements = statements_for_page(thread_of_size(60, 1), path)
+    counts = [statement for statement in statements if "count(" in statement.lower()]
+    assert len(counts) == 1, counts
