@@ -46,31 +46,44 @@ def thread_key(post: Post) -> str:
     return f"post-{post.id}"
 
 
-# thread_key, in SQL; and a post's page in one query: the published post and its thread's version.
+# thread_key, in SQL; and what a post's page needs to know before it is served, in one small query: the
+# published post's id and ``updated_at`` (whether the post this worker keeps is still the post) and its
+# thread's version.
 _THREAD_KEY = literal("post-", String) + cast(Post.id, String)
-_POST_PAGE = select(Post, thread_version_column(_THREAD_KEY)).where(
+_POST_PAGE = select(Post.id, Post.updated_at, thread_version_column(_THREAD_KEY)).where(
     Post.slug == bindparam("slug"), Post.status == PostStatus.PUBLISHED)
 
 
-# Characters of posts a worker keeps for published_post_and_thread.
+# Characters of posts a worker keeps for published_post_and_thread; and of slugs whose answer it keeps.
 KEPT_POSTS_CAPACITY = 4_000_000
+KEPT_ANSWERS_CAPACITY = 1_000_000
 
 
 def published_post_and_thread(slug: str) -> tuple[Post, int] | None:
     """The published post at ``slug`` and its thread's version (read before its page is rendered),
-    or None. On SQLite a worker keeps the answer while nothing at all has been committed since
-    (blog.database.data_version), so a burst of readers costs no query and no transaction."""
+    or None. Each worker keeps the posts it loaded, good while their ``updated_at`` stays, so a post
+    is loaded again only when it changed, not after every comment; and on SQLite it keeps the whole
+    answer while nothing at all has been committed since (blog.database.data_version), so a burst of
+    readers costs no query and no transaction."""
     version = data_version()
-    if version is not None and (kept := _kept_posts().get(slug, version)) is not None:
+    if version is not None and (kept := _kept_answers().get(slug, version)) is not None:
         return kept
-    found = db.session.execute(_POST_PAGE, {"slug": slug}).first()
+    found = db.session.connection().execute(_POST_PAGE, {"slug": slug}).first()
     if found is None:
         return None
-    post, thread = found
-    if version is not None:
+    post_id, updated_at, thread = found
+    post = _kept_posts().get(slug, (post_id, updated_at))
+    if post is None:
+        post = db.session.get(Post, post_id)
         db.session.expunge(post)  # read-only from here on, and shared by the requests to come
-        _kept_posts().put(slug, version, (post, thread), size=len(post.body_html) + len(post.body_source))
+        _kept_posts().put(slug, (post_id, updated_at), post, size=len(post.body_html) + len(post.body_source))
+    if version is not None:
+        _kept_answers().put(slug, version, (post, thread), size=len(slug))
     return post, thread
+
+
+def _kept_answers() -> VersionedCache:
+    return current_app.extensions["blog.kept_answers"]
 
 
 def _kept_posts() -> VersionedCache:
@@ -81,6 +94,7 @@ def init_app(app):
     """Comments under the posts: the plugin, and the posts each worker keeps for their pages."""
     comments.init_app(app)
     app.extensions["blog.kept_posts"] = VersionedCache(KEPT_POSTS_CAPACITY)
+    app.extensions["blog.kept_answers"] = VersionedCache(KEPT_ANSWERS_CAPACITY)
 
 
 def comment_counts(posts) -> dict[int, int]:
