@@ -158,17 +158,43 @@ def render_comments_section(target: CommentTarget, form: CommentForm | None = No
     # What this browser alone may see (its held comments, its own details, the form it sent) must not
     # be kept for others, and neither may the page of a browser with a cookie of ours or a session.
     is_personal = bool(held_ids or remembered or (form is not None and form.is_submitted()) or is_own_request())
+    state = section_state()
+    state.is_personal, state.has_section = is_personal, True
+    if is_personal or form is not None or "replytocom" in request.args:
+        return _section(target, thread_html, form, page, is_target_open, remembered, is_personal)
+    return _shared_section(target, thread_html, page, is_target_open)
+
+
+def _section(target: CommentTarget, thread_html: Markup, form: CommentForm | None, page: int, is_target_open: bool,
+             remembered: dict, is_personal: bool) -> Markup:
     replying_to = is_window_stamp = None
     if is_target_open:  # a closed thread has no form, so no token and no stamp
         form, replying_to = prepare_form(target, form, remembered, is_personal)
         is_window_stamp = read_form_stamp(form.issued.data).window > 0
-    state = section_state()
-    state.is_personal, state.has_section = is_personal, True
     return Markup(render_template(
         "comments/_section.html", target=target, thread_html=thread_html, form=form, replying_to=replying_to,
         page=page, page_url=page_url, is_open=is_target_open, is_window_stamp=is_window_stamp,
         own_comments=own_comments_on(target.key),
     ))
+
+
+# Where the thread goes in a kept frame of the shared section: no HTML holds a NUL.
+_THREAD_SLOT = Markup("\x00thread\x00")
+
+
+def _shared_section(target: CommentTarget, thread_html: Markup, page: int, is_target_open: bool) -> Markup:
+    """The section of the page every reader without a cookie of ours shares: its thread in a frame (the
+    form, with the token and stamp of the window) that each worker renders once a window, not again after
+    every comment. A section template that shows the thread other than once is rendered every time."""
+    key = ("section", target.key, target.url, target.title, page, str(get_locale()), is_target_open)
+    window = current_window()
+    frame = rendered_threads().get(key, window)
+    if frame is None:
+        frame = _section(target, _THREAD_SLOT, None, page, is_target_open, {}, False).split(_THREAD_SLOT)
+        if len(frame) != 2:
+            return _section(target, thread_html, None, page, is_target_open, {}, False)
+        rendered_threads().put(key, window, frame, size=len(frame[0]) + len(frame[1]))
+    return thread_html.join(frame)
 
 
 def is_own_request() -> bool:

@@ -10,7 +10,7 @@ from flask import template_rendered
 from sqlalchemy import event, select
 
 from blog.comments.cookies import AUTHOR_COOKIE, HELD_COOKIE, POSTED_COOKIE
-from blog.comments.thread_cache import touch_thread
+from blog.comments.thread_cache import VersionedCache, touch_thread
 from blog.comments.timing import read_form_stamp
 from blog.extensions import db
 from blog.posts.models import Post
@@ -78,6 +78,25 @@ def test_on_sqlite_a_kept_page_runs_no_query_until_anything_is_committed(blog, c
         db.session.commit()
     assert rendering(blog, "/hello/") == (1, [])
     assert rendering(blog, "/hello/") == (0, [])
+
+
+
+def test_a_new_comment_renders_the_thread_again_not_the_form_of_the_window(blog, clock):
+    """The shared page's form is the same all window long (token and stamp of the window): after a new
+    comment each worker renders the thread again, and puts it in the section it rendered once a window.
+    The page is what a whole rendering makes, and its form still posts."""
+    rendering(blog, "/hello/")
+    with blog.app_context():
+        make_comment("post-1", body_raw="Something new.")
+    _count, rendered = rendering(blog, "/hello/")
+    assert "comments/_thread.html" in rendered and "comments/_section.html" not in rendered
+    framed = Reader(blog.test_client()).get().get_data()
+    blog.extensions["comments.rendered_threads"] = VersionedCache()  # no frame kept: everything rendered
+    blog.extensions["comments.rendered_pages"] = VersionedCache()
+    assert Reader(blog.test_client()).get().get_data() == framed
+    clock.now += blog.config["COMMENTS_FORM_WINDOW_SECONDS"]
+    assert "comments/_section.html" in rendering(blog, "/hello/")[1]  # a new window, a new form
+    assert Reader(blog.test_client()).post(comment="From the framed form.").status_code == 303
 
 
 def test_every_cookieless_reader_gets_the_same_bytes_and_no_cookie(blog, clock):
