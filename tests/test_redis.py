@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from blog.auth.models import FailedLogin
 from blog.comments import comment_will_be_posted, touch_thread
 from blog.comments.models import Comment, FloodMark, ThreadVersion
-from blog.comments.thread_cache import VERSION_TTL_SECONDS
+from blog.comments.thread_cache import VERSION_STEP, VERSION_TTL_SECONDS
 from blog.extensions import db
 from tests.factories import make_admin, make_app, make_post
 from tests.readers import CSRF_TOKEN, Reader
@@ -181,7 +181,7 @@ def test_the_version_reaches_redis_after_the_commit_and_never_on_a_rollback(make
         assert not store.exists(key)
         touch_thread("post-1")
         db.session.commit()
-    assert store.get(key) == "1" == str(version_in_database(app, "post-1"))
+    assert store.get(key) == str(VERSION_STEP) == str(version_in_database(app, "post-1"))
 
 
 def test_a_copy_left_behind_expires_and_the_database_counts_again(make_site, store, prefix, tmp_path):

@@ -47,7 +47,7 @@ class CommentRenderer:
         html = self._kept.get(key, version)
         if html is None:
             html = self._render(node)
-            self._kept.put(key, version, html, size=len(html) + _text_size(version[0]))
+            self._kept.put(key, version, html, size=len(html) + row_text_size(version[0]))
         return html
 
     def _version(self, node):
@@ -65,6 +65,6 @@ class CommentRenderer:
         return Markup(self._template.render(self.context, node=node))
 
 
-def _text_size(row) -> int:
+def row_text_size(row) -> int:
     """The characters of a row's texts, which its kept version holds as well as the rendering."""
     return sum(len(value) for value in row if isinstance(value, str))

@@ -10,7 +10,7 @@ from flask_sqlalchemy.pagination import Pagination
 from markupsafe import Markup
 from sqlalchemy import Row, bindparam
 
-from blog.comments.comment_cache import CommentRenderer
+from blog.comments.comment_cache import CommentRenderer, row_text_size
 from blog.comments.cookies import has_own_cookies, held_comment_ids, notice_comment_id, remembered_author
 from blog.comments.counts import counts_of
 from blog.comments.forgery import form_token, has_session
@@ -26,7 +26,7 @@ from blog.comments.models import (
 from blog.comments.own_edits import own_comments_on
 from blog.comments.submission import is_open
 from blog.comments.target import CommentTarget
-from blog.comments.thread_cache import is_current, rendered_threads, thread_version
+from blog.comments.thread_cache import is_current, rendered_threads, rows_version, thread_version
 from blog.comments.timing import current_window, issue_form_stamp, issue_window_stamp, read_form_stamp
 from blog.extensions import db
 
@@ -37,6 +37,7 @@ MAX_PAGE = 1_000_000
 # every new comment each worker runs them again.
 _TOP_LEVEL = top_level_comments(bindparam("target_key"))
 _TOP_LEVEL_PAGE = _TOP_LEVEL.limit(bindparam("limit")).offset(bindparam("offset"))
+_LAST_ON_PAGE = _TOP_LEVEL.with_only_columns(Comment.id).limit(1).offset(bindparam("offset"))
 _REPLIES = approved_replies(bindparam("root_ids", expanding=True))
 
 
@@ -111,9 +112,13 @@ def build_thread(rows, notice_id: int | None = None) -> list[ThreadNode]:
 
 class ThreadPagination(Pagination):
     """A page of a thread's top-level comments (the thread's key is ``target_key``), as db.paginate
-    gives one but from statements built once, and with the comments' rows as its items."""
+    gives one but from statements built once, and with the comments' rows as its items: those of
+    ``kept`` (the page's rows, kept), if given."""
 
     def _query_items(self) -> list[Row]:
+        kept = self._query_args.get("kept")
+        if kept is not None:
+            return [row for row in kept if row.parent_id is None]
         return db.session.connection().execute(_TOP_LEVEL_PAGE, {
             "target_key": self._query_args["target_key"], "limit": self.per_page, "offset": self._query_offset,
         }).all()
@@ -150,7 +155,7 @@ def render_comments_section(target: CommentTarget, form: CommentForm | None = No
         thread_html = rendered_threads().get(key, version)
         if thread_html is None:
             is_keepable = given[1] if given else is_current(target.key, version)
-            thread_html = render_thread(target, page, is_target_open)
+            thread_html = render_thread(target, page, is_target_open, version=version if is_keepable else None)
             if is_keepable:
                 rendered_threads().put(key, version, thread_html)
 
@@ -218,16 +223,24 @@ def prepare_form(target: CommentTarget, form: CommentForm | None, remembered: di
 
 
 def render_thread(target: CommentTarget, page: int, is_target_open: bool, held_ids=(),
-                  notice_id: int | None = None) -> Markup:
+                  notice_id: int | None = None, version: int | None = None) -> Markup:
     """The count heading, one page of the thread and its page links (404 past the last page): a few
     queries, whatever its size, and only the comments that changed rendered (blog.comments.comment_cache).
     With ``held_ids``, the reader's own held comments are shown in their places, and with ``notice_id``
-    the notice of the comment they asked reply notices for (never cached)."""
-    pagination = ThreadPagination(page=page, per_page=current_app.config["COMMENTS_PER_PAGE"], max_per_page=None,
-                                  error_out=False, target_key=target.key)
+    the notice of the comment they asked reply notices for (never cached). With ``version``, the
+    thread's version under which what this transaction reads may be kept, a full page's rows are kept
+    and read again only when they may have changed (``kept_page_rows``)."""
+    per_page = current_app.config["COMMENTS_PER_PAGE"]
+    rows_key = ("rows", target.key, page, per_page) if version is not None and not (held_ids or notice_id) else None
+    kept = kept_page_rows(rows_key, target.key, version) if rows_key else None
+    pagination = ThreadPagination(page=page, per_page=per_page, max_per_page=None, error_out=False,
+                                  target_key=target.key, kept=kept)
     if pagination.page > max(pagination.pages, 1):
         abort(404)  # a page past the last one, as WordPress answers: not an empty page linking back
-    shown = page_rows(pagination)
+    shown = kept if kept is not None else page_rows(pagination)
+    if rows_key and kept is None and len(pagination.items) == per_page:
+        rendered_threads().put(rows_key, (rows_version(version), pagination.items[-1].id), shown,
+                               size=sum(map(row_text_size, shown)))
     if held_ids:
         held = db.session.connection().execute(visible_held_comments(target.key, held_ids)).all()
         is_last_page = pagination.page >= max(pagination.pages, 1)
@@ -236,6 +249,25 @@ def render_thread(target: CommentTarget, page: int, is_target_open: bool, held_i
     render_comment = CommentRenderer(target, pagination, is_target_open, page_url)
     return Markup(render_template("comments/_thread.html", thread=build_thread(shown, notice_id),
                                   count=count_approved(target.key), **render_comment.context))
+
+
+def kept_page_rows(rows_key, target_key: str, version: int) -> list[Row] | None:
+    """The rows of a full page of the thread that this worker keeps, if they are still the page's.
+
+    A new approved top-level comment goes at the end of the thread, and moves the thread's version but
+    not its ``rows_version``: a full page is then the same page unless a comment came in before its
+    last one (a comment's time is taken before it waits for the write lock, and hosts' clocks differ),
+    which moves the comment at the page's last place. So the page's rows are kept under the rows
+    version and the id of that comment, looked up in the page index: one query rather than two, and
+    no rows to read. Any other change moves the rows version."""
+    page, per_page = rows_key[2], rows_key[3]
+    kept = rendered_threads().kept_version(rows_key)
+    if kept is None or kept[0] != rows_version(version):
+        return None  # nothing kept, or something changed that may have changed the page
+    if counts_of([target_key])[target_key].top_level < page * per_page:
+        return None  # the last page, not full: new comments go there
+    last = db.session.connection().execute(_LAST_ON_PAGE, {"target_key": target_key, "offset": page * per_page - 1})
+    return rendered_threads().get(rows_key, (rows_version(version), last.scalar()))
 
 
 def page_rows(pagination: ThreadPagination) -> list[Row]:

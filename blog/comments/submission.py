@@ -135,7 +135,7 @@ def submit_comment(target: CommentTarget, form: CommentForm, comment: Comment, *
         return Outcome(refusal=refusal, parent=parent)
     if comment.status is CommentStatus.APPROVED:
         comment.approved_at = utcnow()
-        touch_thread(comment.target_key)
+        touch_thread(comment.target_key, appended=comment.parent_id is None)
     if new_thread is not None and comment.status in (CommentStatus.APPROVED, CommentStatus.PENDING):
         create_thread(new_thread)
     store(comment)

@@ -46,6 +46,13 @@ CAPACITY = 8_000_000
 # Seconds a thread's version lives in Redis after it last moved: how long a copy that missed a change
 # (Redis down just after a commit) may stay behind, and how often an unchanged thread's is read again.
 VERSION_TTL_SECONDS = 60
+# A thread's version counts two kinds of change. A new approved top-level comment adds one: it goes at
+# the end of the thread, so every page before the one it lands on shows the same comments as before
+# (their count and page links aside). Any other change (an edit, a reply, a comment approved or removed,
+# which may be anywhere) raises it to the next multiple of this, so the version divided by it moves
+# with every change that may alter the rows of a full page (``rows_version``); appends past this many
+# move it too, which only renders a page again. 32-bit versions leave two million such changes a thread.
+VERSION_STEP = 1024
 # Where the versions to copy to Redis after the commit wait, in ``Session.info``.
 _TOUCHED = "comments.threads_touched"
 # KEYS[1] set to ARGV[1] for ARGV[2] seconds, unless it holds that number or a greater one already.
@@ -98,31 +105,41 @@ def thread_version_column(target_key):
     return func.coalesce(version, 0)
 
 
-def _upserts():
-    """The upsert of touch_thread in each dialect's words, built once (every comment runs one)."""
-    bumped = {"version": ThreadVersion.version + 1}
-    row = {"target_key": bindparam("target_key"), "version": 1}
-    mariadb = mysql_insert(ThreadVersion).values(row).on_duplicate_key_update(bumped)
+def _upserts(is_appended: bool):
+    """The upserts of touch_thread in each dialect's words, built once (every comment runs one): the
+    version one more for a comment appended, up to the next multiple of VERSION_STEP for any other change."""
+    if is_appended:
+        bumped, first = ThreadVersion.version + 1, 1
+    else:
+        bumped, first = (ThreadVersion.version // VERSION_STEP + 1) * VERSION_STEP, VERSION_STEP
+    row = {"target_key": bindparam("target_key"), "version": first}
+    mariadb = mysql_insert(ThreadVersion).values(row).on_duplicate_key_update({"version": bumped})
     return {
         "mysql": mariadb,
         "mariadb": mariadb,
         **{name: insert(ThreadVersion).values(row).on_conflict_do_update(
-            index_elements=[ThreadVersion.target_key], set_=bumped)
+            index_elements=[ThreadVersion.target_key], set_={"version": bumped})
            for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))},
     }
 
 
-_UPSERTS = _upserts()
+_UPSERTS = {is_appended: _upserts(is_appended) for is_appended in (False, True)}
 
 
-def touch_thread(target_key: str):
+def touch_thread(target_key: str, *, appended: bool = False):
     """Mark a thread changed, in the caller's transaction: one atomic upsert, so workers racing to
-    touch the same thread for the first time neither collide nor deadlock."""
+    touch the same thread for the first time neither collide nor deadlock. ``appended``: the change is
+    a new approved top-level comment, and nothing else (see VERSION_STEP)."""
     connection = db.session.connection()  # the Core path: the ORM's adds nothing to a plain upsert
-    connection.execute(_UPSERTS[connection.dialect.name], {"target_key": target_key})
+    connection.execute(_UPSERTS[appended][connection.dialect.name], {"target_key": target_key})
     forget_counts()
     if redis_store.is_configured():  # the number this transaction gave it (its row is ours until the commit)
         db.session.info.setdefault(_TOUCHED, {})[target_key] = _database_version(target_key)
+
+
+def rows_version(version: int) -> int:
+    """The part of a thread's version that only changes that may alter a full page's rows move."""
+    return version // VERSION_STEP
 
 
 @event.listens_for(Session, "after_commit")
@@ -155,6 +172,12 @@ class VersionedCache:
                 return None
             self._entries.move_to_end(key)
             return entry[1]
+
+    def kept_version(self, key):
+        """The version the value under ``key`` was kept with, or None: whether it is worth looking up."""
+        with self._lock:
+            entry = self._entries.get(key)
+            return None if entry is None else entry[0]
 
     def put(self, key, version, html, size: int | None = None):
         """Keep ``html`` (text, or anything whose ``size`` is given)."""
