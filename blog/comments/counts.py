@@ -1,5 +1,12 @@
-"""How many comments a thread shows, counted once a request: a post's page asks three times (its byline,
-the thread's heading, the page links), and after every new comment each worker renders the page again."""
+"""How many comments a thread shows: counted once a request (a post's page asks three times: its byline,
+the thread's heading, the page links), and after a new comment, not counted at all.
+
+After every new comment each worker renders the page again, and counting a thread reads every approved
+comment's entry in an index. But a new approved top-level comment, the common change, adds one to both
+counts and one to the thread's version, and nothing else (blog.comments.thread_cache.VERSION_STEP). So
+each worker keeps a thread's counts with the version they were counted at, read in the same statement;
+while its ``rows_version`` stays, the counts at a later version are those plus the difference.
+"""
 
 from typing import NamedTuple
 
@@ -7,12 +14,11 @@ from flask import g
 from sqlalchemy import bindparam
 
 from blog.comments.models import thread_counts
+from blog.comments.thread_cache import COUNTED, rendered_threads, rows_version
 from blog.extensions import db
 
 # Built once, run on the session's connection, in the request's transaction (blog.comments.thread_cache).
 _THREAD_COUNTS = thread_counts(bindparam("target_keys", expanding=True))
-# Where a request's counts are kept, on ``flask.g``.
-_COUNTED = "comments_thread_counts"
 
 
 class ThreadCounts(NamedTuple):
@@ -25,18 +31,31 @@ class ThreadCounts(NamedTuple):
 NO_COMMENTS = ThreadCounts(0, 0)
 
 
-def counts_of(target_keys) -> dict[str, ThreadCounts]:
-    """The counts of each thread, by key: those this request has not counted yet, in one query."""
-    counted = g.setdefault(_COUNTED, {})
+def counts_of(target_keys, versions: dict | None = None) -> dict[str, ThreadCounts]:
+    """The counts of each thread, by key: those this request has not counted yet, in one query, unless
+    ``versions`` (key → the thread's version this request read, first; as SectionState.thread_versions
+    holds them) lets them follow from what this worker kept."""
+    counted = g.setdefault(COUNTED, {})
     missing = [key for key in dict.fromkeys(target_keys) if key not in counted]
+    for key in list(missing):
+        if key in (versions or {}) and (counts := _followed(key, versions[key][0])) is not None:
+            counted[key] = counts
+            missing.remove(key)
     if missing:
         rows = db.session.connection().execute(_THREAD_COUNTS, {"target_keys": missing}).all()
         counted.update(dict.fromkeys(missing, NO_COMMENTS))
-        # PostgreSQL and MariaDB sum counts into NUMERIC and DECIMAL.
-        counted.update({key: ThreadCounts(int(shown), int(top_level)) for key, shown, top_level in rows})
+        for key, shown, top_level, version in rows:
+            # PostgreSQL and MariaDB sum counts into NUMERIC and DECIMAL.
+            counted[key] = ThreadCounts(int(shown), int(top_level))
+            rendered_threads().put(("counts", key), rows_version(version), (version, counted[key]), size=len(key))
     return {key: counted[key] for key in target_keys}
 
 
-def forget_counts():
-    """Count again from now on: this request's transaction changes a thread (touch_thread says so)."""
-    g.pop(_COUNTED, None)
+def _followed(target_key: str, version: int) -> ThreadCounts | None:
+    """The thread's counts at ``version`` from those kept at an earlier version of the same rows version:
+    one more of each for each comment appended since; None if there are none such."""
+    kept = rendered_threads().get(("counts", target_key), rows_version(version))
+    if kept is None or kept[0] > version:
+        return None
+    appended = version - kept[0]
+    return ThreadCounts(kept[1].shown + appended, kept[1].top_level + appended)

@@ -197,14 +197,15 @@ def visible_held_comments(target_key: str, ids):
 
 
 def thread_counts(target_keys):
-    """Per target key, (key, shown, top_level) rows: the comments the thread shows (approved, in a thread
+    """Per target key, (key, shown, top_level, version) rows: the comments the thread shows (approved, in a thread
     whose top-level comment is approved too: a reply under a removed top-level comment is not shown, so not
     counted) and the approved top-level ones among them, which its pages are counted in.
 
     This runs on every rendering of a page, after every new comment, so it reads no comment's row: the
     approved comments counted in one range of the page index (which holds ``parent_id``), less the
     approved replies under top-level comments not approved, found from those few, which that index
-    ranges over too, through ix_comment_root_status."""
+    ranges over too, through ix_comment_root_status. And the thread's version they were counted at
+    (blog.comments.counts)."""
     root = aliased(Comment)
     approved = (select(Comment.target_key, func.count().label("shown"),
                        func.sum(case((Comment.parent_id.is_(None), 1), else_=0)).label("top_level"))
@@ -215,7 +216,10 @@ def thread_counts(target_keys):
                      Comment.status == CommentStatus.APPROVED)
               .group_by(root.target_key))
     counts = union_all(approved, hidden).subquery()
-    return (select(counts.c.target_key, func.sum(counts.c.shown), func.sum(counts.c.top_level))
+    # The thread's version in the same statement, so in the same snapshot whatever the isolation level.
+    version = select(ThreadVersion.version).where(ThreadVersion.target_key == counts.c.target_key).scalar_subquery()
+    return (select(counts.c.target_key, func.sum(counts.c.shown), func.sum(counts.c.top_level),
+                   func.coalesce(version, 0))
             .group_by(counts.c.target_key))
 
 

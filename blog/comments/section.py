@@ -125,12 +125,12 @@ class ThreadPagination(Pagination):
 
     def _query_count(self) -> int:
         target_key = self._query_args["target_key"]
-        return counts_of([target_key])[target_key].top_level
+        return counts_of([target_key], section_state().thread_versions)[target_key].top_level
 
 
 def count_approved(target_key: str) -> int:
     """How many comments the thread shows, over all its pages."""
-    return counts_of([target_key])[target_key].shown
+    return counts_of([target_key], section_state().thread_versions)[target_key].shown
 
 
 def reply_target(target: CommentTarget, form: CommentForm) -> Comment | None:
@@ -264,7 +264,7 @@ def kept_page_rows(rows_key, target_key: str, version: int) -> list[Row] | None:
     kept = rendered_threads().kept_version(rows_key)
     if kept is None or kept[0] != rows_version(version):
         return None  # nothing kept, or something changed that may have changed the page
-    if counts_of([target_key])[target_key].top_level < page * per_page:
+    if counts_of([target_key], section_state().thread_versions)[target_key].top_level < page * per_page:
         return None  # the last page, not full: new comments go there
     last = db.session.connection().execute(_LAST_ON_PAGE, {"target_key": target_key, "offset": page * per_page - 1})
     return rendered_threads().get(rows_key, (rows_version(version), last.scalar()))

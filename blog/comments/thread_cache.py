@@ -29,14 +29,13 @@ counter of its own. So:
 from collections import OrderedDict
 from threading import Lock
 
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from blog.comments.counts import forget_counts
 from blog.comments.models import ThreadVersion
 from blog.extensions import OFFLINE, db, redis_store
 
@@ -53,6 +52,8 @@ VERSION_TTL_SECONDS = 60
 # with every change that may alter the rows of a full page (``rows_version``); appends past this many
 # move it too, which only renders a page again. 32-bit versions leave two million such changes a thread.
 VERSION_STEP = 1024
+# Where a request's counts of threads are kept (blog.comments.counts), on ``flask.g``: touch_thread drops them.
+COUNTED = "comments_thread_counts"
 # Where the versions to copy to Redis after the commit wait, in ``Session.info``.
 _TOUCHED = "comments.threads_touched"
 # KEYS[1] set to ARGV[1] for ARGV[2] seconds, unless it holds that number or a greater one already.
@@ -132,7 +133,7 @@ def touch_thread(target_key: str, *, appended: bool = False):
     a new approved top-level comment, and nothing else (see VERSION_STEP)."""
     connection = db.session.connection()  # the Core path: the ORM's adds nothing to a plain upsert
     connection.execute(_UPSERTS[appended][connection.dialect.name], {"target_key": target_key})
-    forget_counts()
+    g.pop(COUNTED, None)  # counted before the change
     if redis_store.is_configured():  # the number this transaction gave it (its row is ours until the commit)
         db.session.info.setdefault(_TOUCHED, {})[target_key] = _database_version(target_key)
 

@@ -1,7 +1,7 @@
-"""A full page's rows, kept by each worker while a new comment only adds to the end of the thread
-(blog.comments.section.kept_page_rows, blog.comments.thread_cache.VERSION_STEP): the page shows what a
-whole rendering shows, its count and page links included, and is read again on every other change and
-whenever a comment came in before its last one."""
+"""A full page's rows and the thread's counts, kept by each worker while a new comment only adds to the
+end of the thread (blog.comments.section.kept_page_rows, blog.comments.counts,
+blog.comments.thread_cache.VERSION_STEP): the page shows what a whole rendering shows, its count and page
+links included, and is read again on every other change and whenever a comment came in before its last one."""
 
 from datetime import timedelta
 
@@ -18,7 +18,7 @@ SETTINGS = {"COMMENTS_PER_PAGE": 2, "COMMENTS_FLOOD_SECONDS": 0, "COMMENTS_MIN_F
 
 
 def shared_page(blog, path="/hello/"):
-    """A reader without a cookie's page, its body, and whether it read comments' rows."""
+    """A reader without a cookie's page, its body, and whether it read comments' rows or counted them."""
     statements = []
 
     def record(_connection, _cursor, statement, *_):
@@ -33,7 +33,7 @@ def shared_page(blog, path="/hello/"):
             body = response.get_data(as_text=True)
     finally:
         event.remove(engine, "before_cursor_execute", record)
-    return body, any("comment.body_html" in statement for statement in statements)
+    return body, any("comment.body_html" in statement or "count(" in statement.lower() for statement in statements)
 
 
 def rendered_afresh(blog, path="/hello/") -> str:
@@ -61,7 +61,7 @@ def test_a_new_comment_on_a_later_page_leaves_a_full_page_unread(make_blog, data
     assert read and authors(first) == ["Ann", "Bob"]
     post(blog, "On the second page.", author="Cy")
     page, read = shared_page(blog)
-    assert not read  # the page's rows were kept: only the count and the place of its last comment read
+    assert not read  # the page's rows and counts follow from what was kept: only its last comment's place read
     assert authors(page) == ["Ann", "Bob"] and "3 thoughts on" in page and 'href="/hello/?comments_page=2' in page
     assert page == rendered_afresh(blog)
 
@@ -94,3 +94,17 @@ def test_a_comment_that_comes_in_before_the_last_on_the_page_reads_it_again(make
     page, read = shared_page(blog)
     assert read and authors(page) == ["Dee", "Ann"]
     assert page == rendered_afresh(blog)
+
+
+def test_counts_follow_from_the_kept_ones_on_every_page(make_blog, database_url):
+    blog = make_blog(database_url=database_url, **SETTINGS)
+    blog.add(author="Ann")
+    shared_page(blog)
+    for number in range(3):
+        post(blog, f"Comment {number}.", author=f"Poster {number}")
+    last, read = shared_page(blog, "/hello/?comments_page=2")
+    assert read and "4 thoughts on" in last
+    first, read = shared_page(blog)
+    assert "4 thoughts on" in first
+    assert folded_text(with_class(parse_page(first), "span", "comments-link")[0]) == "| 4 comments"
+    assert first == rendered_afresh(blog)
