@@ -10,7 +10,11 @@ totals over MANY - FEW is one POST's share, start-up and warm-up cancelled out. 
 text from one of 32 readers in turn, as bench/post_comments.lua and bench/isso_comments.lua send; the
 bodies are made once, only the text's number put in per POST, so the harness costs next to nothing.
 
-    python bench/instructions.py [--keep FOLDER] [--few 20] [--many 120]
+    python bench/instructions.py [--keep FOLDER] [--few 20] [--many 120] [--with-page]
+
+With ``--with-page``, the blog alone, and each POST followed by a GET of the post page by a reader
+without a cookie: the page rendered again after a new comment, as every worker renders it for the
+readers that follow (its share is the difference with a run without it).
 
 With ``--keep``, the callgrind files stay in FOLDER for ``callgrind_annotate``. It takes a few minutes:
 callgrind runs Python some fifty times slower.
@@ -104,16 +108,20 @@ def isso_posts():
     return application, post
 
 
-def child(kind: str, count: int) -> None:
-    """In the process callgrind watches: WARMUP POSTs, then ``count`` more; any other answer fails it."""
+def child(kind: str, count: int, with_page: bool = False) -> None:
+    """In the process callgrind watches: WARMUP POSTs, then ``count`` more, each followed by a GET of the
+    post page ``with_page``; any other answer fails it."""
     app, post = blog_posts() if kind == "blog" else isso_posts()
     for number in range(WARMUP + count):
         status, body = call(app, post(number))
         if status != ACKNOWLEDGED[kind]:
             sys.exit(f"{kind}: POST {number} answered {status}: {body[:300]!r}")
+        if with_page and (page_status := call(app, environ("GET", POST_PAGE))[0]) != "200":
+            sys.exit(f"{kind}: the post page after POST {number} answered {page_status}")
 
 
-def counted(python: Path, kind: str, count: int, folder: Path, source: Path, environment: dict) -> int:
+def counted(python: Path, kind: str, count: int, folder: Path, source: Path, environment: dict,
+            with_page: bool = False) -> int:
     """The instructions of one run under callgrind, on a fresh copy of ``source`` (the prepared folder)."""
     work = folder / f"{kind}-{count}"
     shutil.copytree(source, work)
@@ -127,7 +135,8 @@ def counted(python: Path, kind: str, count: int, folder: Path, source: Path, env
                                  config.read_text(), flags=re.MULTILINE))
         variables["ISSO_SETTINGS"] = str(config)
     subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={output}",
-                    str(python), str(Path(__file__).resolve()), "--child", kind, "--count", str(count)],
+                    str(python), str(Path(__file__).resolve()), "--child", kind, "--count", str(count),
+                    *(["--with-page"] if with_page else [])],
                    cwd=work, env=variables, check=True, capture_output=True, text=True, timeout=3600)
     totals = re.search(r"^(?:summary|totals): (\d+)", output.read_text(), re.MULTILINE)
     return int(totals.group(1))
@@ -139,11 +148,13 @@ def main() -> int:
     parser.add_argument("--many", type=int, default=120)
     parser.add_argument("--keep", type=Path, help="keep the callgrind files in this folder")
     parser.add_argument("--only", choices=["blog", "isso"], help="count one app alone")
+    parser.add_argument("--with-page", action="store_true",
+                        help="the blog alone, each POST followed by a GET of the post page")
     parser.add_argument("--child", choices=["blog", "isso"], help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.child:
-        child(arguments.child, arguments.count)
+        child(arguments.child, arguments.count, arguments.with_page)
         return 0
     if not 0 <= arguments.few < arguments.many <= 2000:
         parser.error("keep it bounded: 0 <= --few < --many <= 2000")
@@ -155,7 +166,9 @@ def main() -> int:
 
     folder = arguments.keep or Path(tempfile.mkdtemp(prefix="blog-instructions-"))
     folder.mkdir(parents=True, exist_ok=True)
-    kinds = [arguments.only] if arguments.only else ["blog", "isso"]
+    if arguments.with_page and arguments.only == "isso":
+        parser.error("--with-page counts the blog's page: Isso has none")
+    kinds = ["blog"] if arguments.with_page else [arguments.only] if arguments.only else ["blog", "isso"]
     try:
         sources = {}
         if "blog" in kinds:
@@ -168,12 +181,14 @@ def main() -> int:
         run.progress(f"counting {', '.join(kinds)} under callgrind: {arguments.few} and {arguments.many} POSTs "
                      f"after {WARMUP}")
         with ThreadPoolExecutor(max_workers=2) as pool:
-            runs = {(kind, count): pool.submit(counted, *sources[kind][:1], kind, count, folder, *sources[kind][1:])
+            runs = {(kind, count): pool.submit(counted, *sources[kind][:1], kind, count, folder, *sources[kind][1:],
+                                               with_page=arguments.with_page)
                     for kind in kinds for count in (arguments.few, arguments.many)}
             totals = {job: run.result() for job, run in runs.items()}
         posts = arguments.many - arguments.few
         per_post = {kind: (totals[kind, arguments.many] - totals[kind, arguments.few]) / posts for kind in kinds}
-        print("\n| app | instructions per comment POST |\n|---|--:|")
+        what = "comment POST and the post page after it" if arguments.with_page else "comment POST"
+        print(f"\n| app | instructions per {what} |\n|---|--:|")
         for kind in kinds:
             print(f"| {'the blog' if kind == 'blog' else f'Isso {isso.VERSION}'} | {per_post[kind] / 1e6:.2f} M |")
         if len(kinds) == 2:
