@@ -10,11 +10,11 @@ while its ``rows_version`` stays, the counts at a later version are those plus t
 
 from typing import NamedTuple
 
-from flask import g
+from flask import current_app, g
 from sqlalchemy import bindparam
 
-from blog.comments.models import thread_counts
-from blog.comments.thread_cache import COUNTED, rendered_threads, rows_version
+from blog.comments.models import comment_page, thread_counts, top_level_comments_after
+from blog.comments.thread_cache import COUNTED, database_version, rendered_threads, rows_version
 from blog.extensions import db
 
 # Built once, run on the session's connection, in the request's transaction (blog.comments.thread_cache).
@@ -59,3 +59,15 @@ def _followed(target_key: str, version: int) -> ThreadCounts | None:
         return None
     appended = version - kept[0]
     return ThreadCounts(kept[1].shown + appended, kept[1].top_level + appended)
+
+
+def new_comment_page(comment) -> int:
+    """The page of the thread that shows a comment just stored in this transaction, as comment_page finds
+    it, but without counting the thread where its counts follow from those kept: a new top-level comment
+    with none after it (the rule: its time is now) is on the last page, whether it is approved or held
+    (shown there to its author alone). A reply is on its top-level comment's page."""
+    if comment.parent_id is not None or top_level_comments_after(comment):
+        return comment_page(comment)
+    key = comment.target_key
+    top_level = counts_of([key], {key: (database_version(key), True)})[key].top_level
+    return max(1, -(-top_level // current_app.config["COMMENTS_PER_PAGE"]))

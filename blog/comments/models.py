@@ -238,6 +238,9 @@ _TOP_LEVEL_BEFORE = select(
     _top_level_count(Comment.created_at < bindparam("created_at"))
     + _top_level_count(Comment.created_at == bindparam("created_at"), Comment.id < bindparam("id")))
 _TOP_LEVEL_TOTAL = select(_top_level_count())
+_TOP_LEVEL_AFTER = select(
+    _top_level_count(Comment.created_at > bindparam("created_at"))
+    + _top_level_count(Comment.created_at == bindparam("created_at"), Comment.id > bindparam("id")))
 _SAME_TEXT = {
     is_reply: select(Comment.body_raw).where(
         Comment.target_key == bindparam("target_key"),
@@ -254,6 +257,13 @@ _EARLIER_APPROVED = select(Comment.id).where(
 def top_level_comments_before(comment: "Comment") -> int:
     """How many approved top-level comments of its thread come before this top-level comment."""
     return db.session.connection().execute(_TOP_LEVEL_BEFORE, {
+        "target_key": comment.target_key, "created_at": comment.created_at, "id": comment.id}).scalar()
+
+
+def top_level_comments_after(comment: "Comment") -> int:
+    """How many approved top-level comments of its thread come after this one: none, as a rule, for a new
+    one, whose look-up then ends where it starts."""
+    return db.session.connection().execute(_TOP_LEVEL_AFTER, {
         "target_key": comment.target_key, "created_at": comment.created_at, "id": comment.id}).scalar()
 
 

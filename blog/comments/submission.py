@@ -6,11 +6,12 @@ from flask import current_app
 from sqlalchemy import insert
 from sqlalchemy.orm import make_transient_to_detached
 
+from blog.comments.counts import new_comment_page
 from blog.comments.embedded_threads import EmbeddedThread, create_thread
 from blog.comments.forms import FORBIDDEN_CHARACTERS, CommentForm, parse_id
 from blog.comments.guard import Refusal
 from blog.comments.markup import render_comment, site_markup
-from blog.comments.models import Comment, CommentStatus, ModerationAction, comment_page, reply_parent
+from blog.comments.models import Comment, CommentStatus, ModerationAction, reply_parent
 from blog.comments.moderation import log_action
 from blog.comments.notice_addresses import ask_for_notices
 from blog.comments.signals import comment_posted, comment_will_be_posted
@@ -102,9 +103,9 @@ def post_comment(target: CommentTarget, form: CommentForm, *, ip: str | None, us
         db.session.rollback()  # nothing of a refused comment is kept, its flood marks neither
         begin_reading()
         return outcome
-    # Counted in the writing (one indexed count in the write lock), so no transaction follows the commit
-    # unless a receiver reads.
-    outcome = replace(outcome, page=comment_page(comment))
+    # Found in the writing (from the thread's counts, kept as a rule, in the write lock), so no transaction
+    # follows the commit unless a receiver reads.
+    outcome = replace(outcome, page=new_comment_page(comment))
     db.session.commit()
     begin_reading()
     comment_posted.send(current_app._get_current_object(), comment=comment, target=target)

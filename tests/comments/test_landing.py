@@ -5,11 +5,12 @@ form's action ends in #form-error: an alert that takes the focus); after a mista
 field (autofocus, as no #form-error is there to take it). With "Notify me" ticked, the poster's page,
 and theirs alone, says that a mail asks them to confirm. The browser journeys: tests/browser/test_feedback.py."""
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from itsdangerous import URLSafeSerializer
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from blog.comments import Comment
 from blog.comments.cookies import NOTICE_COOKIE, NOTICE_MAX_AGE
@@ -213,3 +214,58 @@ def test_a_held_comment_leads_to_the_last_page_which_shows_it(make_blog, databas
     assert page.status_code == 200
     box = by_id(parse_page(page), landing(response)[1])
     assert "Held at the end of the thread." in folded_text(box) and HELD in folded_text(box)
+
+
+def thread_counts_in(blog, post) -> list[str]:
+    """The statements of a POST (``post()``) that count the thread or the comments before one."""
+    statements = []
+
+    def record(_connection, _cursor, statement, *_):
+        statements.append(statement)
+
+    with blog.app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = post()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 303
+    return [statement for statement in statements if "UNION ALL" in statement or "created_at <" in statement]
+
+
+@pytest.mark.parametrize("approved_before", [0, 1, 2, 3, 4])
+def test_an_approved_comment_leads_to_the_page_it_ends(make_blog, database_url, approved_before):
+    """A new comment is the last of its thread: it is on the last page, the page past a full one."""
+    blog = make_blog(database_url, COMMENTS_PER_PAGE=2, COMMENTS_FLOOD_SECONDS=0)
+    for number in range(approved_before):
+        blog.add(author=f"Reader {number}")
+    response = Reader(blog.app.test_client()).post(comment="At the end of the thread.")
+    path, fragment = landing(response)
+    page_number = approved_before // 2 + 1
+    assert response.headers["Location"].split("#")[0] == ("/hello/" if page_number == 1
+                                                          else f"/hello/?comments_page={page_number}")
+    assert "At the end of the thread." in folded_text(by_id(parse_page(blog.get(
+        response.headers["Location"].split("#")[0])), fragment))
+
+
+def test_a_comment_that_comes_in_before_others_leads_to_its_own_page(make_blog):
+    """A comment's time is taken before it waits for the write lock (and hosts' clocks differ): one may
+    land before comments stored already, and its page is then counted."""
+    blog = make_blog(COMMENTS_PER_PAGE=2)
+    later = utcnow() + timedelta(hours=1)
+    for offset in range(3):
+        blog.add(author=f"Later {offset}", created_at=later + timedelta(minutes=offset))
+    response = Reader(blog.app.test_client()).post(comment="Before all of them.")
+    assert response.headers["Location"].startswith("/hello/#comment-")
+
+
+def test_posting_counts_the_thread_once_a_worker_then_follows_the_counts(make_blog):
+    blog = make_blog(COMMENTS_PER_PAGE=2, COMMENTS_FLOOD_SECONDS=0)
+    blog.add(author="Ann")
+    first = thread_counts_in(blog, lambda: Reader(blog.app.test_client()).post(comment="First."))
+    assert len(first) == 1  # the thread counted, in the write lock
+    again = thread_counts_in(blog, lambda: Reader(blog.app.test_client()).post(comment="Second."))
+    assert again == []  # one more than the counts kept: no count of the thread
+    response = Reader(blog.app.test_client()).post(comment="Third.")
+    assert response.headers["Location"].startswith("/hello/?comments_page=2#comment-")
