@@ -14,7 +14,7 @@ from flask import current_app, g
 from sqlalchemy import bindparam
 
 from blog.comments.models import comment_page, thread_counts, top_level_comments_after
-from blog.comments.thread_cache import COUNTED, database_version, rendered_threads, rows_version
+from blog.comments.thread_cache import COUNTED, rendered_threads, rows_version
 from blog.extensions import db
 
 # Built once, run on the session's connection, in the request's transaction (blog.comments.thread_cache).
@@ -66,8 +66,11 @@ def new_comment_page(comment) -> int:
     it, but without counting the thread where its counts follow from those kept: a new top-level comment
     with none after it (the rule: its time is now) is on the last page, whether it is approved or held
     (shown there to its author alone). A reply is on its top-level comment's page."""
-    if comment.parent_id is not None or top_level_comments_after(comment):
+    if comment.parent_id is not None:
+        return comment_page(comment)
+    after, version = top_level_comments_after(comment)
+    if after:
         return comment_page(comment)
     key = comment.target_key
-    top_level = counts_of([key], {key: (database_version(key), True)})[key].top_level
+    top_level = counts_of([key], {key: (version, True)})[key].top_level
     return max(1, -(-top_level // current_app.config["COMMENTS_PER_PAGE"]))

@@ -238,9 +238,12 @@ _TOP_LEVEL_BEFORE = select(
     _top_level_count(Comment.created_at < bindparam("created_at"))
     + _top_level_count(Comment.created_at == bindparam("created_at"), Comment.id < bindparam("id")))
 _TOP_LEVEL_TOTAL = select(_top_level_count())
+# With the thread's version, in the same statement: one round trip on the POST's path.
 _TOP_LEVEL_AFTER = select(
     _top_level_count(Comment.created_at > bindparam("created_at"))
-    + _top_level_count(Comment.created_at == bindparam("created_at"), Comment.id > bindparam("id")))
+    + _top_level_count(Comment.created_at == bindparam("created_at"), Comment.id > bindparam("id")),
+    func.coalesce(select(ThreadVersion.version).where(ThreadVersion.target_key == bindparam("target_key"))
+                  .scalar_subquery(), 0))
 _SAME_TEXT = {
     is_reply: select(Comment.body_raw).where(
         Comment.target_key == bindparam("target_key"),
@@ -260,11 +263,11 @@ def top_level_comments_before(comment: "Comment") -> int:
         "target_key": comment.target_key, "created_at": comment.created_at, "id": comment.id}).scalar()
 
 
-def top_level_comments_after(comment: "Comment") -> int:
-    """How many approved top-level comments of its thread come after this one: none, as a rule, for a new
-    one, whose look-up then ends where it starts."""
+def top_level_comments_after(comment: "Comment") -> tuple[int, int]:
+    """How many approved top-level comments of its thread come after this one (none, as a rule, for a new
+    one, whose look-up then ends where it starts), and the thread's version as this transaction reads it."""
     return db.session.connection().execute(_TOP_LEVEL_AFTER, {
-        "target_key": comment.target_key, "created_at": comment.created_at, "id": comment.id}).scalar()
+        "target_key": comment.target_key, "created_at": comment.created_at, "id": comment.id}).one()
 
 
 def comment_page(comment: "Comment") -> int:

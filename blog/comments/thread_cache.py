@@ -74,12 +74,12 @@ def thread_version(target_key: str) -> int:
     """The version to look the thread's kept renderings up under: Redis's copy when it has one, else
     the database's (then copied to Redis for the readers to come)."""
     if not redis_store.is_configured():
-        return database_version(target_key)
+        return _database_version(target_key)
     key = redis_store.key(f"thread:{target_key}")
     kept = redis_store.run(lambda client: client.get(key))
     if kept is not None and kept is not OFFLINE:
         return int(kept)
-    version = database_version(target_key)
+    version = _database_version(target_key)
     if kept is None:
         _copy_to_redis(key, version)
     return version
@@ -88,11 +88,10 @@ def thread_version(target_key: str) -> int:
 def is_current(target_key: str, version: int) -> bool:
     """Whether what this transaction reads of the thread is at least at ``version``, so a rendering read
     from now on may be kept under it. Always, without Redis: the version was read in this transaction."""
-    return not redis_store.is_configured() or database_version(target_key) >= version
+    return not redis_store.is_configured() or _database_version(target_key) >= version
 
 
-def database_version(target_key: str) -> int:
-    """The thread's version as this transaction reads it in the database (0 for a thread never touched)."""
+def _database_version(target_key: str) -> int:
     return db.session.connection().execute(_VERSION, {"target_key": target_key}).scalar() or 0
 
 
@@ -136,7 +135,7 @@ def touch_thread(target_key: str, *, appended: bool = False):
     connection.execute(_UPSERTS[appended][connection.dialect.name], {"target_key": target_key})
     g.pop(COUNTED, None)  # counted before the change
     if redis_store.is_configured():  # the number this transaction gave it (its row is ours until the commit)
-        db.session.info.setdefault(_TOUCHED, {})[target_key] = database_version(target_key)
+        db.session.info.setdefault(_TOUCHED, {})[target_key] = _database_version(target_key)
 
 
 def rows_version(version: int) -> int:
