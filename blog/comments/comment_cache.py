@@ -37,10 +37,9 @@ class CommentRenderer:
                         "render_comment": self}
         self._template = current_app.jinja_env.get_template(TEMPLATE)
         self._kept = rendered_comments()
-        self._versions = {}
 
     def __call__(self, node) -> Markup:
-        version = self._version(node)
+        version = node.rendering_version
         if version is None:
             return self._render(node)
         key = (self._key, node.row.id)
@@ -49,17 +48,6 @@ class CommentRenderer:
             html = self._render(node)
             self._kept.put(key, version, html, size=len(html) + row_text_size(version[0]))
         return html
-
-    def _version(self, node):
-        """The rows a node's rendering shows, its own and (nested) its replies', every column of them, so
-        a host's template may show any attribute of a comment; None if any of them is held or shows the
-        reader's notice (ThreadNode.awaits_notice_confirmation)."""
-        comment_id = node.row.id
-        if comment_id not in self._versions:
-            replies = tuple(self._version(child) for child in node.children)
-            is_kept = not node.is_held and not node.awaits_notice_confirmation and None not in replies
-            self._versions[comment_id] = (tuple(node.row), replies) if is_kept else None
-        return self._versions[comment_id]
 
     def _render(self, node) -> Markup:
         return Markup(self._template.render(self.context, node=node))

@@ -85,6 +85,15 @@ class ThreadNode:
     def comment(self) -> Comment:
         return Comment(**self.row._mapping)
 
+    @cached_property
+    def rendering_version(self) -> tuple | None:
+        """What its rendering shows (blog.comments.comment_cache): its row and (nested) its replies', every
+        column of them, so a host's template may show any attribute of a comment; None if any of them is
+        held or shows the reader's notice. Asked for once the node is built, and kept with it."""
+        replies = tuple(child.rendering_version for child in self.children)
+        is_kept = not self.is_held and not self.awaits_notice_confirmation and None not in replies
+        return (tuple(self.row), replies) if is_kept else None
+
     @property
     def is_held(self) -> bool:
         return self.row.status is not CommentStatus.APPROVED
@@ -234,12 +243,13 @@ def render_thread(target: CommentTarget, page: int, is_target_open: bool, held_i
     rows_key = ("rows", target.key, page, per_page) if version is not None and not (held_ids or notice_id) else None
     kept = kept_page_rows(rows_key, target.key, version) if rows_key else None
     pagination = ThreadPagination(page=page, per_page=per_page, max_per_page=None, error_out=False,
-                                  target_key=target.key, kept=kept)
+                                  target_key=target.key, kept=kept[0] if kept else None)
     if pagination.page > max(pagination.pages, 1):
         abort(404)  # a page past the last one, as WordPress answers: not an empty page linking back
-    shown = kept if kept is not None else page_rows(pagination)
+    shown, thread = kept if kept is not None else (page_rows(pagination), None)
     if rows_key and kept is None and len(pagination.items) == per_page:
-        rendered_threads().put(rows_key, (rows_version(version), pagination.items[-1].id), shown,
+        thread = build_thread(shown)
+        rendered_threads().put(rows_key, (rows_version(version), pagination.items[-1].id), (shown, thread),
                                size=sum(map(row_text_size, shown)))
     if held_ids:
         held = db.session.connection().execute(visible_held_comments(target.key, held_ids)).all()
@@ -247,12 +257,13 @@ def render_thread(target: CommentTarget, page: int, is_target_open: bool, held_i
         shown += [row for row in held if row.parent_id is not None or is_last_page]
         shown.sort(key=_in_order)
     render_comment = CommentRenderer(target, pagination, is_target_open, page_url)
-    return Markup(render_template("comments/_thread.html", thread=build_thread(shown, notice_id),
+    return Markup(render_template("comments/_thread.html", thread=thread or build_thread(shown, notice_id),
                                   count=count_approved(target.key), **render_comment.context))
 
 
-def kept_page_rows(rows_key, target_key: str, version: int) -> list[Row] | None:
-    """The rows of a full page of the thread that this worker keeps, if they are still the page's.
+def kept_page_rows(rows_key, target_key: str, version: int) -> tuple[list[Row], list[ThreadNode]] | None:
+    """The rows of a full page of the thread that this worker keeps, and the thread built from them, if
+    they are still the page's.
 
     A new approved top-level comment goes at the end of the thread, and moves the thread's version but
     not its ``rows_version``: a full page is then the same page unless a comment came in before its
