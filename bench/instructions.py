@@ -3,14 +3,14 @@
 Wall-clock figures on a shared machine say as much about the neighbours as about the code; the
 instructions a POST executes do not. Each app runs in one process under ``valgrind --tool=callgrind``,
 called as a WSGI app (an environ like gunicorn's, no server, no socket): the blog (``bench.app``, with
-``make bench``'s database of 200 comments and its settings) and Isso (``isso.run``, from
+``make bench``'s database of 200 comments, or ``--comments``, and its settings) and Isso (``isso.run``, from
 bench/.isso-venv, set up as ``make bench`` sets it up). Each takes WARMUP POSTs first (imports, caches,
 compiled statements), then N, once with N = FEW and once with N = MANY; the difference of the two
 totals over MANY - FEW is one POST's share, start-up and warm-up cancelled out. Every POST is a new
 text from one of 32 readers in turn, as bench/post_comments.lua and bench/isso_comments.lua send; the
 bodies are made once, only the text's number put in per POST, so the harness costs next to nothing.
 
-    python bench/instructions.py [--keep FOLDER] [--few 20] [--many 120] [--with-page]
+    python bench/instructions.py [--keep FOLDER] [--few 20] [--many 120] [--with-page] [--comments 200]
 
 With ``--with-page``, the blog alone, and each POST followed by a GET of the post page by a reader
 without a cookie: the page rendered again after a new comment, as every worker renders it for the
@@ -148,6 +148,7 @@ def main() -> int:
     parser.add_argument("--many", type=int, default=120)
     parser.add_argument("--keep", type=Path, help="keep the callgrind files in this folder")
     parser.add_argument("--only", choices=["blog", "isso"], help="count one app alone")
+    parser.add_argument("--comments", type=int, default=200, help="approved comments on the post beforehand")
     parser.add_argument("--with-page", action="store_true",
                         help="the blog alone, each POST followed by a GET of the post page")
     parser.add_argument("--child", choices=["blog", "isso"], help=argparse.SUPPRESS)
@@ -158,6 +159,8 @@ def main() -> int:
         return 0
     if not 0 <= arguments.few < arguments.many <= 2000:
         parser.error("keep it bounded: 0 <= --few < --many <= 2000")
+    if not 0 <= arguments.comments <= 100_000:
+        parser.error("keep it bounded: 0 <= --comments <= 100000")
     if not shutil.which("valgrind"):
         parser.error("valgrind is not installed")
 
@@ -172,7 +175,8 @@ def main() -> int:
     try:
         sources = {}
         if "blog" in kinds:
-            with run.sqlite_database(folder, 200) as database:  # its folder stays until the end, in ``folder``
+            # Its folder stays until the end, in ``folder``.
+            with run.sqlite_database(folder, arguments.comments) as database:
                 sources["blog"] = (Path(sys.executable), database.folder, run.blog_environment(folder))
         if "isso" in kinds:
             python = isso.python(run.progress)
