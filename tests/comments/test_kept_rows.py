@@ -5,34 +5,22 @@ links included, and is read again on every other change and whenever a comment c
 
 from datetime import timedelta
 
-from sqlalchemy import event
-
 from blog.comments import Comment
 from blog.comments.moderation import apply_action
 from blog.comments.thread_cache import VersionedCache
 from blog.extensions import db, utcnow
 from tests.pages import folded_text, parse_page, with_class
 from tests.readers import Reader
+from tests.statements import recorded_statements
 
 SETTINGS = {"COMMENTS_PER_PAGE": 2, "COMMENTS_FLOOD_SECONDS": 0, "COMMENTS_MIN_FILL_SECONDS": 0}
 
 
 def shared_page(blog, path="/hello/"):
     """A reader without a cookie's page, its body, and whether it read comments' rows or counted them."""
-    statements = []
-
-    def record(_connection, _cursor, statement, *_):
-        statements.append(statement)
-
-    with blog.app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        with blog.app.test_client().get(path) as response:
-            assert response.status_code == 200
-            body = response.get_data(as_text=True)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    with recorded_statements(blog.app) as statements, blog.app.test_client().get(path) as response:
+        assert response.status_code == 200
+        body = response.get_data(as_text=True)
     return body, any("comment.body_html" in statement or "count(" in statement.lower() for statement in statements)
 
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from itsdangerous import URLSafeSerializer
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from blog.comments import Comment
 from blog.comments.cookies import NOTICE_COOKIE, NOTICE_MAX_AGE
@@ -19,6 +19,7 @@ from tests.comments.test_notifications import join_mail_threads
 from tests.factories import make_comment
 from tests.pages import by_id, folded_text, parse_page
 from tests.readers import Reader
+from tests.statements import recorded_statements
 
 INBOX = "Check your inbox: follow the link in our confirmation mail to get mail about replies."
 DUTCH_INBOX = "Controleer uw inbox: volg de link in onze bevestigingsmail om e-mails over reacties te ontvangen."
@@ -218,18 +219,8 @@ def test_a_held_comment_leads_to_the_last_page_which_shows_it(make_blog, databas
 
 def thread_counts_in(blog, post) -> list[str]:
     """The statements of a POST (``post()``) that count the thread or the comments before one."""
-    statements = []
-
-    def record(_connection, _cursor, statement, *_):
-        statements.append(statement)
-
-    with blog.app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(blog.app) as statements:
         response = post()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert response.status_code == 303
     return [statement for statement in statements if "UNION ALL" in statement or "created_at <" in statement]
 

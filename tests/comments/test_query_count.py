@@ -1,26 +1,15 @@
 """The post page runs the same few queries whatever the size of its thread: no query per comment."""
 
 import pytest
-from sqlalchemy import event
 
 from blog.extensions import db
 from tests.factories import make_app, make_comment, make_post
+from tests.statements import recorded_statements
 
 
 def statements_for_page(app, path) -> list[str]:
-    statements = []
-
-    def counted(_connection, _cursor, statement, *_):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", counted)
-    try:
-        with app.test_client().get(path) as response:
-            assert response.status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", counted)
+    with recorded_statements(app) as statements, app.test_client().get(path) as response:
+        assert response.status_code == 200
     return statements
 
 
