@@ -37,7 +37,7 @@ from blog.comments.forms import (
     reject_control_characters,
     single_line,
 )
-from blog.comments.models import Comment, CommentStatus
+from blog.comments.models import Comment, CommentStatus, thread_version_column
 from blog.comments.page_cache import cacheable, serve_target_page
 from blog.comments.signals import (
     comment_edited,
@@ -48,7 +48,7 @@ from blog.comments.signals import (
 )
 from blog.comments.submission import place_in_thread
 from blog.comments.target import CommentTarget
-from blog.comments.thread_cache import VersionedCache, thread_version_column, touch_thread
+from blog.comments.thread_cache import VersionedCache, touch_thread
 
 # The public API: a host imports these names from ``blog.comments`` and nothing from its modules.
 __all__ = [

@@ -31,16 +31,16 @@ class ThreadCounts(NamedTuple):
 NO_COMMENTS = ThreadCounts(0, 0)
 
 
-def counts_of(target_keys, versions: dict | None = None) -> dict[str, ThreadCounts]:
+def counts_of(target_keys, versions: dict[str, int] | None = None) -> dict[str, ThreadCounts]:
     """The counts of each thread, by key: those this request has not counted yet, in one query, unless
-    ``versions`` (key → the thread's version this request read, first; as SectionState.thread_versions
-    holds them) lets them follow from what this worker kept."""
+    ``versions`` (key → the thread's version this request read) lets them follow from what this worker
+    kept."""
     counted = g.setdefault(COUNTED, {})
-    missing = [key for key in dict.fromkeys(target_keys) if key not in counted]
-    for key in list(missing):
-        if key in (versions or {}) and (counts := _followed(key, versions[key][0])) is not None:
+    keys, versions = dict.fromkeys(target_keys), versions or {}
+    for key in keys:
+        if key not in counted and key in versions and (counts := _followed(key, versions[key])) is not None:
             counted[key] = counts
-            missing.remove(key)
+    missing = [key for key in keys if key not in counted]
     if missing:
         rows = db.session.connection().execute(_THREAD_COUNTS, {"target_keys": missing}).all()
         counted.update(dict.fromkeys(missing, NO_COMMENTS))
@@ -72,5 +72,5 @@ def new_comment_page(comment) -> int:
     if after:
         return comment_page(comment)
     key = comment.target_key
-    top_level = counts_of([key], {key: (version, True)})[key].top_level
+    top_level = counts_of([key], {key: version})[key].top_level
     return max(1, -(-top_level // current_app.config["COMMENTS_PER_PAGE"]))

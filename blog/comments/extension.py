@@ -7,14 +7,13 @@ from blog.comments.admin_views import bp as admin_bp
 from blog.comments.admin_views import undo_form
 from blog.comments.api import bp as api_bp
 from blog.comments.avatars import avatar_url
-from blog.comments.counts import counts_of
 from blog.comments.embedded_threads import embedded_targets
 from blog.comments.markup import ALLOWED_TAGS_NOTE, check_markup
 from blog.comments.models import CommentStatus, comments_in_status, status_counts
 from blog.comments.moderation import ModerationPolicy
 from blog.comments.notifications import notify_moderators
 from blog.comments.reply_notices import notify_on_approval, notify_on_posting
-from blog.comments.section import mark_personal_responses, render_comments_section, section_state
+from blog.comments.section import mark_personal_responses, render_comments_section, request_counts
 from blog.comments.signals import comment_posted, comment_status_changed
 from blog.comments.thread_cache import VersionedCache
 from blog.comments.translation import markup_gettext, markup_ngettext, moment_markup
@@ -234,7 +233,7 @@ class Comments:
 
     def approved_counts(self, keys) -> dict[str, int]:
         """How many comments each thread shows, by key, in one query: for a host's list of pages."""
-        return {key: counts.shown for key, counts in counts_of(keys, section_state().thread_versions).items()}
+        return {key: counts.shown for key, counts in request_counts(keys).items()}
 
     def status_counts(self) -> dict[CommentStatus, int]:
         """How many comments stand in each status, every status present."""

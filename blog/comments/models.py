@@ -1,5 +1,6 @@
 """Comments: one table for every thread, a status enum, and the queries the pages run."""
 
+import operator
 from datetime import datetime
 from enum import StrEnum
 
@@ -151,6 +152,14 @@ class ThreadVersion(db.Model):
     version: Mapped[int] = mapped_column(default=0)
 
 
+def thread_version_column(target_key):
+    """The version of the thread whose key is the SQL expression ``target_key``, as a column a query can
+    add (0 for a thread never touched): read in the same statement, so in the same snapshot as the rest
+    of it, whatever the isolation level, and one query instead of two."""
+    version = select(ThreadVersion.version).where(ThreadVersion.target_key == target_key).scalar_subquery()
+    return func.coalesce(version, 0)
+
+
 def top_level_comments(target_key: str):
     """A thread's approved top-level comments, oldest first: what the page paginates."""
     return (
@@ -216,10 +225,8 @@ def thread_counts(target_keys):
                      Comment.status == CommentStatus.APPROVED)
               .group_by(root.target_key))
     counts = union_all(approved, hidden).subquery()
-    # The thread's version in the same statement, so in the same snapshot whatever the isolation level.
-    version = select(ThreadVersion.version).where(ThreadVersion.target_key == counts.c.target_key).scalar_subquery()
     return (select(counts.c.target_key, func.sum(counts.c.shown), func.sum(counts.c.top_level),
-                   func.coalesce(version, 0))
+                   thread_version_column(counts.c.target_key))
             .group_by(counts.c.target_key))
 
 
@@ -230,20 +237,21 @@ def _top_level_count(*conditions):
             .scalar_subquery())
 
 
+def _top_level_beside(compare):
+    """The approved top-level comments of a thread before (``operator.lt``) or after (``operator.gt``) a
+    place in its order (created_at, id)."""
+    return (_top_level_count(compare(Comment.created_at, bindparam("created_at")))
+            + _top_level_count(Comment.created_at == bindparam("created_at"), compare(Comment.id, bindparam("id"))))
+
+
 # The statements every comment post runs, built once (building one costs more than running it), and
 # run on the session's connection: the ORM's execution path would cost more than the query itself
 # (blog.comments.thread_cache). Two counts added, each one range of the page index, rather than one
 # count over an OR that databases answer by scanning the whole thread.
-_TOP_LEVEL_BEFORE = select(
-    _top_level_count(Comment.created_at < bindparam("created_at"))
-    + _top_level_count(Comment.created_at == bindparam("created_at"), Comment.id < bindparam("id")))
+_TOP_LEVEL_BEFORE = select(_top_level_beside(operator.lt))
 _TOP_LEVEL_TOTAL = select(_top_level_count())
-# With the thread's version, in the same statement: one round trip on the POST's path.
-_TOP_LEVEL_AFTER = select(
-    _top_level_count(Comment.created_at > bindparam("created_at"))
-    + _top_level_count(Comment.created_at == bindparam("created_at"), Comment.id > bindparam("id")),
-    func.coalesce(select(ThreadVersion.version).where(ThreadVersion.target_key == bindparam("target_key"))
-                  .scalar_subquery(), 0))
+# With the thread's version: one round trip on the POST's path.
+_TOP_LEVEL_AFTER = select(_top_level_beside(operator.gt), thread_version_column(bindparam("target_key")))
 _SAME_TEXT = {
     is_reply: select(Comment.body_raw).where(
         Comment.target_key == bindparam("target_key"),

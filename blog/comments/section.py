@@ -134,12 +134,18 @@ class ThreadPagination(Pagination):
 
     def _query_count(self) -> int:
         target_key = self._query_args["target_key"]
-        return counts_of([target_key], section_state().thread_versions)[target_key].top_level
+        return request_counts([target_key])[target_key].top_level
+
+
+def request_counts(target_keys) -> dict:
+    """The threads' counts (blog.comments.counts.counts_of), following from those this worker kept where
+    this request read a thread's version before rendering (SectionState.thread_versions)."""
+    return counts_of(target_keys, {key: version for key, (version, _) in section_state().thread_versions.items()})
 
 
 def count_approved(target_key: str) -> int:
     """How many comments the thread shows, over all its pages."""
-    return counts_of([target_key], section_state().thread_versions)[target_key].shown
+    return request_counts([target_key])[target_key].shown
 
 
 def reply_target(target: CommentTarget, form: CommentForm) -> Comment | None:
@@ -240,17 +246,17 @@ def render_thread(target: CommentTarget, page: int, is_target_open: bool, held_i
     thread's version under which what this transaction reads may be kept, a full page's rows are kept
     and read again only when they may have changed (``kept_page_rows``)."""
     per_page = current_app.config["COMMENTS_PER_PAGE"]
-    rows_key = ("rows", target.key, page, per_page) if version is not None and not (held_ids or notice_id) else None
-    kept = kept_page_rows(rows_key, target.key, version) if rows_key else None
+    is_keepable = version is not None and not (held_ids or notice_id)
+    kept = kept_page_rows(target.key, page, per_page, version) if is_keepable else None
     pagination = ThreadPagination(page=page, per_page=per_page, max_per_page=None, error_out=False,
                                   target_key=target.key, kept=kept[0] if kept else None)
     if pagination.page > max(pagination.pages, 1):
         abort(404)  # a page past the last one, as WordPress answers: not an empty page linking back
     shown, thread = kept if kept is not None else (page_rows(pagination), None)
-    if rows_key and kept is None and len(pagination.items) == per_page:
+    if is_keepable and kept is None and len(pagination.items) == per_page:
         thread = build_thread(shown)
-        rendered_threads().put(rows_key, (rows_version(version), pagination.items[-1].id), (shown, thread),
-                               size=sum(map(row_text_size, shown)))
+        rendered_threads().put(_rows_key(target.key, page, per_page), (rows_version(version), pagination.items[-1].id),
+                               (shown, thread), size=sum(map(row_text_size, shown)))
     if held_ids:
         held = db.session.connection().execute(visible_held_comments(target.key, held_ids)).all()
         is_last_page = pagination.page >= max(pagination.pages, 1)
@@ -261,7 +267,12 @@ def render_thread(target: CommentTarget, page: int, is_target_open: bool, held_i
                                   count=count_approved(target.key), **render_comment.context))
 
 
-def kept_page_rows(rows_key, target_key: str, version: int) -> tuple[list[Row], list[ThreadNode]] | None:
+def _rows_key(target_key: str, page: int, per_page: int) -> tuple:
+    return ("rows", target_key, page, per_page)
+
+
+def kept_page_rows(target_key: str, page: int, per_page: int,
+                   version: int) -> tuple[list[Row], list[ThreadNode]] | None:
     """The rows of a full page of the thread that this worker keeps, and the thread built from them, if
     they are still the page's.
 
@@ -271,11 +282,11 @@ def kept_page_rows(rows_key, target_key: str, version: int) -> tuple[list[Row], 
     which moves the comment at the page's last place. So the page's rows are kept under the rows
     version and the id of that comment, looked up in the page index: one query rather than two, and
     no rows to read. Any other change moves the rows version."""
-    page, per_page = rows_key[2], rows_key[3]
+    rows_key = _rows_key(target_key, page, per_page)
     kept = rendered_threads().kept_version(rows_key)
     if kept is None or kept[0] != rows_version(version):
         return None  # nothing kept, or something changed that may have changed the page
-    if counts_of([target_key], section_state().thread_versions)[target_key].top_level < page * per_page:
+    if request_counts([target_key])[target_key].top_level < page * per_page:
         return None  # the last page, not full: new comments go there
     last = db.session.connection().execute(_LAST_ON_PAGE, {"target_key": target_key, "offset": page * per_page - 1})
     return rendered_threads().get(rows_key, (rows_version(version), last.scalar()))

@@ -30,7 +30,7 @@ from collections import OrderedDict
 from threading import Lock
 
 from flask import current_app, g
-from sqlalchemy import bindparam, event, func, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -97,13 +97,6 @@ def _database_version(target_key: str) -> int:
 
 def _copy_to_redis(key: str, version: int):
     redis_store.run_script(_RAISE_IN_REDIS, [key], [version, VERSION_TTL_SECONDS])
-
-
-def thread_version_column(target_key):
-    """The version of the thread whose key is the SQL expression ``target_key``, as a column a host
-    can add to its own query of the page (0 for a thread never touched): one query instead of two."""
-    version = select(ThreadVersion.version).where(ThreadVersion.target_key == target_key).scalar_subquery()
-    return func.coalesce(version, 0)
 
 
 def _upserts(is_appended: bool):
